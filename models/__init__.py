@@ -1,0 +1,1 @@
+"""Trained artifacts (shipped as package data ``extract.models``); see README.md here."""
