@@ -259,7 +259,7 @@ def _allowed(cls_key: str, section: str | None, kind: str | None) -> bool:
     head = cls_key.split(".", 1)[0]
     if kind == "column" and head not in ("col", "group"):
         # section 四 prints its row groups as column headers
-        if not (section == "四" and head == "review_litigation"):
+        if not (section in (None, "四") and head == "review_litigation"):
             return False
     if kind == "row" and head == "col":
         return False
