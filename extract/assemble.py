@@ -1,0 +1,355 @@
+"""Grids to fields: label rows and columns with the classifier, parse numbers, keep provenance.
+
+Shared by every input kind (see ``docs/grid.md``). For each grid:
+
+1. ``grid_to_slots``: the dense matrix; every cell is *numeric* (a number, or a printed dash),
+   *blank* or *text*.
+2. ``value_columns``: the columns in which some cell holds a number.
+3. ``classify_cells``: every text cell is classified once, with the grid's section, its kind
+   guessed from its place (in a row with numbers: a row label; above numbers in a value column: a
+   column header) and its context (the label left of it, or the header above it).
+4. ``cells_to_fields``: for every value slot of a data row, the row key comes from the row's label
+   chain (rightmost row label), or, for section 四, from the column chain; the column key from the
+   nearest header block above (deepest column header). Header blocks may recur mid-table.
+5. Values are parsed; unreadable values, unknown labels, duplicates and missing tables become
+   issues. Nothing is dropped or guessed silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from . import numbers, spec
+from .classifier import LabelInput, Prediction, load_default
+from .model import Cell, Document, Grid, Issue, Provenance, Record
+from .options import Options
+
+log = logging.getLogger(__name__)
+
+ROW_TABLES = ("proactive", "requests", "review_litigation")
+GROUP_ROW_KEYS = ("requests.other",)   # a row in 2019, a group heading where sub-rows follow
+
+
+@dataclass(eq=False)
+class Labelled:
+    cell: Cell
+    pred: Prediction
+    kind: str | None
+
+    @property
+    def key(self) -> str:
+        return self.pred.key
+
+    @property
+    def is_row(self) -> bool:
+        return self.key.split(".", 1)[0] in ROW_TABLES
+
+    @property
+    def is_col(self) -> bool:
+        return self.key.startswith("col.")
+
+    @property
+    def is_group(self) -> bool:
+        return self.key.startswith("group.")
+
+
+def cell_kind(cell: Cell) -> str:
+    """``numeric`` (a number or a printed dash), ``blank`` or ``text``."""
+    t = numbers.normalise(cell.text)
+    if not t:
+        return "blank"
+    if numbers.looks_numeric(cell.text):
+        return "numeric"
+    return "text"
+
+
+def value_columns(dense, kinds) -> set[int]:
+    cols: set[int] = set()
+    for row in dense:
+        for k, c in enumerate(row):
+            if c is not None and kinds[id(c)] == "numeric" and not numbers.is_null_text(c.text):
+                cols.add(k)
+    return cols
+
+
+def classify_cells(grid: Grid, dense, kinds, vcols, model) -> dict[int, Labelled]:
+    """Classify every text cell once; returns id(cell) -> Labelled."""
+    numeric_rows = {r for r, row in enumerate(dense)
+                    if any(c is not None and kinds[id(c)] == "numeric" for c in row)}
+    inputs, cells, guessed = [], [], []
+    seen: set[int] = set()
+    for r, row in enumerate(dense):
+        for k, c in enumerate(row):
+            if c is None or id(c) in seen or kinds[id(c)] != "text":
+                continue
+            seen.add(id(c))
+            span = set(range(c.col, c.col + c.colspan))
+            in_vcols = bool(span & vcols) and not (span - vcols and c.col < min(vcols or {0}))
+            rows = set(range(c.row, c.row + c.rowspan))
+            if rows & numeric_rows and not in_vcols:
+                kind = "row"
+            elif in_vcols and not rows & numeric_rows:
+                kind = "column"
+            else:
+                kind = None
+            context = ""
+            if kind == "column" and c.row > 0:
+                above = dense[c.row - 1][c.col]
+                if above is not None and kinds[id(above)] == "text":
+                    context = above.text
+            elif kind == "row" and c.col > 0:
+                left = dense[c.row][c.col - 1]
+                if left is not None and kinds[id(left)] == "text":
+                    context = left.text
+            inputs.append(LabelInput(c.text, context, grid.section, kind))
+            cells.append(c)
+            guessed.append(kind)
+    preds = model.predict(inputs) if inputs else []
+    return {id(c): Labelled(c, p, g) for c, p, g in zip(cells, preds, guessed)}
+
+
+def infer_section(labels: dict[int, Labelled]) -> str | None:
+    votes = Counter(lab.key.split(".", 1)[0] for lab in labels.values() if lab.is_row)
+    if not votes:
+        cols = Counter(lab.key[4:] for lab in labels.values() if lab.is_col)
+        for section, names in (("三", {"natural_person", "business"}),
+                               ("四", {"upheld", "pending"})):
+            if any(cols[n] for n in names):
+                return section
+        return None
+    return spec.SECTION_OF_TABLE[votes.most_common(1)[0][0]]
+
+
+@dataclass
+class Slot:
+    """A value cell with the keys found for it."""
+
+    key: str
+    cell: Cell
+    label_conf: float
+
+
+def cells_to_fields(grid: Grid, dense, kinds, labels: dict[int, Labelled], vcols,
+                    issues: list[Issue]) -> list[Slot]:
+    table = spec.TABLE_OF_SECTION.get(grid.section or "")
+    if table is None:
+        return []
+
+    def lab(c):
+        return labels.get(id(c)) if c is not None else None
+
+    # data rows: a number in a value column, or a row label of this table with blank values
+    data_rows = []
+    for r, row in enumerate(dense):
+        has_num = any(c is not None and k in vcols and kinds[id(c)] == "numeric"
+                      for k, c in enumerate(row))
+        has_row_label = any((lb := lab(c)) is not None and lb.is_row and lb.key.startswith(table)
+                            and lb.kind != "column" for c in row)
+        if has_num or (has_row_label and any(c is None or kinds[id(c)] == "blank"
+                                             for k, c in enumerate(row) if k in vcols)):
+            data_rows.append(r)
+    data_set = set(data_rows)
+
+    out: list[Slot] = []
+    group_context: Labelled | None = None
+    reported_unknown: set[int] = set()
+    for r, row in enumerate(dense):
+        if r not in data_set:
+            # a stand-alone group heading row (inline group label) sets the context below it
+            texts = [lab(c) for c in dict.fromkeys(row) if lab(c) is not None]
+            grp = [t for t in texts if t.is_group or t.key in GROUP_ROW_KEYS]
+            if grp and not any(t.is_col for t in texts):
+                group_context = grp[-1]
+            continue
+        # the row's label chain, left to right, outside the value columns
+        chain = [lab(c) for k, c in enumerate(row)
+                 if k not in vcols and c is not None and kinds[id(c)] == "text"]
+        chain = list(dict.fromkeys(x for x in chain if x is not None))
+        unknown = [x for x in chain if x.key == "unknown"]
+        row_keys = [x for x in chain if x.is_row and x.key.startswith(table)]
+        if any(x.is_group for x in chain):
+            group_context = [x for x in chain if x.is_group][-1]
+        if row_keys and row_keys[-1].key in GROUP_ROW_KEYS:
+            group_context = row_keys[-1]
+        # value cells of this row, each once
+        seen: set[int] = set()
+        for k, c in enumerate(row):
+            if k not in vcols or (c is not None and id(c) in seen):
+                continue
+            if c is not None:
+                seen.add(id(c))
+                if kinds[id(c)] == "text":
+                    continue
+                ks = range(c.col, c.col + c.colspan)
+            else:
+                ks = range(k, k + 1)
+            colchain = header_chain(dense, kinds, labels, data_set, r, ks)
+            row_key, row_conf = None, 1.0
+            if row_keys:
+                row_key, row_conf = row_keys[-1].key, row_keys[-1].pred.prob
+            else:
+                cands = [x for x in colchain if x.is_row and x.key.startswith(table)]
+                if cands:
+                    row_key, row_conf = cands[-1].key, cands[-1].pred.prob
+            cols = [x for x in colchain if x.is_col]
+            col_key, col_conf = None, 1.0
+            if cols:
+                col_key, col_conf = cols[-1].key[4:], cols[-1].pred.prob
+            elif colchain and colchain[-1].key == "group.org":
+                col_key, col_conf = "org_subtotal", colchain[-1].pred.prob
+            if row_key is None or col_key is None:
+                if c is not None and kinds[id(c)] == "numeric" and id(c) not in reported_unknown:
+                    reported_unknown.add(id(c))
+                    what = []
+                    if row_key is None:
+                        what.append("row " + (" / ".join(repr(x.cell.text) for x in unknown or
+                                                         chain) or "(no label)"))
+                    if col_key is None:
+                        what.append("column " + (" / ".join(repr(x.cell.text) for x in colchain)
+                                                 or "(no header)"))
+                    issues.append(Issue(
+                        "unknown_label", f"value {c.text!r} not placed: cannot label "
+                        f"{' and '.join(what)}", page=c.page, stage="assemble",
+                        extra={"text": c.text, "section": grid.section,
+                               "labels": [[x.cell.text, x.pred.best, round(x.pred.prob, 3)]
+                                          for x in chain + colchain]}))
+                continue
+            if c is None:
+                continue
+            out.append(Slot(f"{row_key}.{col_key}", c, min(row_conf, col_conf)))
+    return out
+
+
+def header_chain(dense, kinds, labels, data_set, r, ks) -> list[Labelled]:
+    """The labels of the nearest header block above row ``r`` over columns ``ks``, top first."""
+    chain: list[Labelled] = []
+    started = False
+    rr = r - 1
+    while rr >= 0:
+        if rr in data_set:
+            if started:
+                break
+            rr -= 1
+            continue
+        started = True
+        for k in ks:
+            c = dense[rr][k]
+            if c is not None and id(c) in labels:
+                lb = labels[id(c)]
+                if lb not in chain:
+                    chain.append(lb)
+        rr -= 1
+    chain.reverse()
+    return chain
+
+
+def assemble(doc: Document, record: Record, options: Options) -> None:
+    """Fill ``record.fields``, ``provenance``, ``units`` and issues from ``doc.grids``."""
+    model = load_default()
+    if options.unknown_threshold is not None:
+        model.threshold = options.unknown_threshold
+    slots: list[Slot] = []
+    for grid in doc.grids:
+        dense = grid.dense()
+        kinds = {id(c): cell_kind(c) for c in grid.cells}
+        vcols = value_columns(dense, kinds)
+        labels = classify_cells(grid, dense, kinds, vcols, model)
+        if grid.section is None:
+            grid.section = infer_section(labels)
+            if grid.section is not None:
+                labels = classify_cells(grid, dense, kinds, vcols, model)
+        slots += cells_to_fields(grid, dense, kinds, labels, vcols, record.issues)
+    slots_to_record(slots, record)
+    check_layout(record)
+
+
+def slots_to_record(slots: list[Slot], record: Record) -> None:
+    keys = [s.key for s in slots]
+    # a 2019-style single 其他处理 row printed blank beside real sub-rows is a heading
+    if any(k.startswith("requests.other.") and k.count(".") == 3 for k in keys):
+        slots = [s for s in slots if not (s.key.startswith("requests.other.")
+                                          and s.key.count(".") == 2
+                                          and numbers.normalise(s.cell.text) == "")]
+    for s in slots:
+        try:
+            value = numbers.parse_number(s.cell.text)
+        except ValueError:
+            record.issues.append(Issue("unreadable", f"{s.key}: cannot read {s.cell.text!r} "
+                                       "as a number", fields=[s.key], page=s.cell.page,
+                                       stage="assemble"))
+            continue
+        if s.key in record.fields:
+            if record.fields[s.key] != value:
+                record.issues.append(Issue(
+                    "duplicate", f"{s.key} printed twice with different values: "
+                    f"{record.fields[s.key]!r} and {value!r}; the first is kept",
+                    fields=[s.key], page=s.cell.page, stage="assemble"))
+            continue
+        if isinstance(value, float) and s.key not in spec.DECIMAL_FIELDS:
+            record.issues.append(Issue("unexpected_value", f"{s.key}: a decimal {value!r} where "
+                                       "the template counts items", fields=[s.key],
+                                       page=s.cell.page, stage="assemble"))
+        if isinstance(value, int) and value < 0 and spec.split_key(s.key)[2] not in \
+                spec.SIGNED_COLUMNS:
+            record.issues.append(Issue("unexpected_value", f"{s.key}: a negative count "
+                                       f"{value!r}", fields=[s.key], page=s.cell.page,
+                                       stage="assemble"))
+        record.fields[s.key] = value
+        unit = numbers.unit_of(s.cell.text)
+        if unit and s.key in spec.TEMPLATE_UNITS and unit != spec.TEMPLATE_UNITS[s.key]:
+            record.units[s.key] = unit
+        extra = {}
+        if s.cell.alternatives:
+            extra["alternatives"] = [list(a) for a in s.cell.alternatives]
+        record.provenance[s.key] = Provenance(
+            text=s.cell.text, read_confidence=s.cell.confidence, label_confidence=s.label_conf,
+            engine=s.cell.engine, page=s.cell.page, bbox=s.cell.bbox, span=s.cell.span,
+            cell=s.cell.cell, extra=extra)
+
+
+def detect_layout(fields: dict) -> tuple[str, bool, bool]:
+    """(template, other_split, org_subtotal) from the keys found."""
+    cols = {spec.split_key(k)[2] for k in fields if k.startswith("proactive.")}
+    rows = {spec.split_key(k)[1] for k in fields if k.startswith("proactive.")}
+    t2019 = {"new_made", "new_published", "total_published", "prev_year_items", "change",
+             "items"}
+    template = "2019" if (cols & t2019 or rows & {"other_services", "procurement"}) else "2021"
+    if not cols:
+        template = "2021" if any(k.startswith("requests.other.") and k.count(".") == 3
+                                 for k in fields) else "2019" if fields else "2021"
+    other_split = any(k.startswith("requests.other.") and k.count(".") == 3 for k in fields)
+    if not any(k.startswith("requests.other") for k in fields):
+        other_split = template == "2021"
+    org_subtotal = any(k.endswith(".org_subtotal") for k in fields)
+    return template, other_split, org_subtotal
+
+
+def check_layout(record: Record) -> None:
+    """Issues for tables not found, fields the layout needs but the tables lacked, and keys that
+    belong to no layout of the template."""
+    if not record.fields:
+        return
+    template, other_split, org_subtotal = detect_layout(record.fields)
+    record.report["template"] = template
+    expected = spec.expected_keys(template, other_split, org_subtotal)
+    exp_set = set(expected)
+    present_tables = {k.split(".", 1)[0] for k in record.fields}
+    for table in spec.TABLES:
+        if table not in present_tables:
+            record.issues.append(Issue(
+                "missing_table", f"section {spec.SECTION_OF_TABLE[table]} ({table}) was not "
+                "found", stage="assemble"))
+    missing = [k for k in expected if k not in record.fields
+               and k.split(".", 1)[0] in present_tables
+               and not any(i.fields and k in i.fields for i in record.issues)]
+    if missing:
+        record.issues.append(Issue(
+            "missing", f"{len(missing)} field(s) of the {template} template not found in the "
+            "tables", fields=missing, stage="assemble"))
+    extra = [k for k in record.fields if k not in exp_set]
+    if extra:
+        record.issues.append(Issue(
+            "unexpected_field", f"{len(extra)} field(s) do not belong to the {template} "
+            "template's layout", fields=extra, stage="assemble"))

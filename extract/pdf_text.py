@@ -1,0 +1,308 @@
+"""Born-digital PDFs: the text layer and ruling lines to table grids (pdfplumber), prose (pypdfium2).
+
+Stages, each a small function:
+
+    pdf -> page texts (pypdfium2, every page; fast)
+        -> candidate table pages (pages with enough vector paths)
+        -> tables per page (pdfplumber's lines finder) -> cell bboxes -> rows/cols with spans
+        -> chars into cells (wrapped lines joined without a space)
+        -> section of each table from the headings above it (二、/三、/四、)
+        -> tables of one section stacked into one grid (page breaks, continuation pages)
+
+A PDF without a usable text layer (image-only pages, ``(cid:NNN)`` runs, mojibake) goes to the
+scan path (``extract.scan.ingest_scanned_pdf``). ``debug_tables(path, page)`` draws what the
+finder saw.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EncryptedFileError, InputFileError, LimitExceededError
+from .model import Cell, Document, Grid
+from .options import Options
+
+log = logging.getLogger(__name__)
+
+SECTION_HEADING = re.compile(
+    r"^\s*(?P<num>[一二三四五六七八九十])\s*[、.．]\s*(?P<title>.{2,40})")
+SECTION_WORDS = {"二": ("主动公开",), "三": ("申请",), "四": ("复议", "诉讼")}
+MIN_PATHS_FOR_TABLE = 8
+TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
+                  "snap_tolerance": 3, "join_tolerance": 3, "intersection_tolerance": 3}
+
+
+# -- opening and the text layer -----------------------------------------------------------------
+
+def open_pdfium(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        msg = str(e)
+        if "password" in msg.lower():
+            raise EncryptedFileError(path, "the PDF is encrypted with a password; decrypt it "
+                                     "first (e.g. qpdf --decrypt)") from e
+        raise InputFileError(path, f"not a readable PDF ({msg})") from e
+
+
+def page_texts_pdfium(pdf) -> list[str]:
+    out = []
+    for i in range(len(pdf)):
+        page = pdf[i]
+        tp = page.get_textpage()
+        out.append(tp.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
+        tp.close()
+        page.close()
+    return out
+
+
+def path_counts(pdf) -> list[int]:
+    """Vector path objects per page: pages with ruled tables have many."""
+    import pypdfium2.raw as pdfium_c
+
+    out = []
+    for i in range(len(pdf)):
+        page = pdf[i]
+        n = sum(1 for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2))
+        out.append(n)
+        page.close()
+    return out
+
+
+def text_layer_quality(texts: list[str]) -> float:
+    """Share of CJK/ASCII-printable characters: low for (cid:NNN) runs and mojibake."""
+    joined = "".join(texts)
+    if not joined.strip():
+        return 0.0
+    joined = re.sub(r"\s+", "", joined)
+    cid = len(re.findall(r"\(cid:\d+\)", joined))
+    good = sum(1 for ch in joined if "\u4e00" <= ch <= "\u9fff" or ch.isascii()
+               or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+    return max(0.0, (good - cid * 8) / len(joined))
+
+
+def has_text_layer(texts: list[str]) -> bool:
+    cjk = sum(1 for t in texts for ch in t if "\u4e00" <= ch <= "\u9fff")
+    return cjk >= 20 and text_layer_quality(texts) >= 0.8
+
+
+# -- tables on one page -------------------------------------------------------------------------
+
+@dataclass
+class PageTable:
+    page: int                     # from 1
+    top: float
+    bottom: float
+    xs: list[float]               # column boundaries
+    cells: list[Cell]
+
+
+def _cluster(values: list[float], tol: float = 2.0) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out
+
+
+def _index(bounds: list[float], v: float, tol: float = 2.0) -> int:
+    i = bisect.bisect_left(bounds, v - tol)
+    return min(i, len(bounds) - 1)
+
+
+def bboxes_to_cells(bboxes, chars, page_no: int) -> tuple[list[Cell], list[float]]:
+    """Cell bboxes (x0, top, x1, bottom) + chars -> Cells with row/col spans and joined text."""
+    xs = _cluster([b[0] for b in bboxes] + [b[2] for b in bboxes])
+    ys = _cluster([b[1] for b in bboxes] + [b[3] for b in bboxes])
+    texts: dict[int, list[dict]] = {i: [] for i in range(len(bboxes))}
+    # chars into cells: by centre, via a sorted index of cell bboxes
+    order = sorted(range(len(bboxes)), key=lambda i: (bboxes[i][1], bboxes[i][0]))
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        for i in order:
+            x0, top, x1, bottom = bboxes[i]
+            if top > cy:
+                break
+            if x0 <= cx <= x1 and top <= cy <= bottom:
+                texts[i].append(ch)
+                break
+    cells = []
+    for i, (x0, top, x1, bottom) in enumerate(bboxes):
+        r0, r1 = _index(ys, top), _index(ys, bottom)
+        c0, c1 = _index(xs, x0), _index(xs, x1)
+        cells.append(Cell(text=chars_to_text(texts[i]), row=r0, col=c0,
+                          rowspan=max(1, r1 - r0), colspan=max(1, c1 - c0), page=page_no,
+                          bbox=(x0, top, x1, bottom)))
+    return cells, xs
+
+
+def chars_to_text(chars: list[dict]) -> str:
+    """Lines by their top, left to right; lines joined without a space (wrapped labels)."""
+    if not chars:
+        return ""
+    chars = sorted(chars, key=lambda c: (round(c["top"]), c["x0"]))
+    lines: list[list[dict]] = []
+    for ch in chars:
+        if lines and abs(ch["top"] - lines[-1][0]["top"]) <= max(2.0, ch["size"] * 0.4):
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    return "".join("".join(c["text"] for c in sorted(ln, key=lambda c: c["x0"]))
+                   for ln in lines).strip()
+
+
+def page_tables(page, page_no: int) -> tuple[list[PageTable], list[tuple[float, str]]]:
+    """Tables on a pdfplumber page, and the text lines outside them as (top, text)."""
+    tables = page.find_tables(TABLE_SETTINGS)
+    chars = page.chars
+    out = []
+    boxes = []
+    for t in tables:
+        bbs = [tuple(c) for c in t.cells]
+        if len(bbs) < 2:
+            continue
+        x0, top, x1, bottom = t.bbox
+        inside = [c for c in chars if x0 - 1 <= (c["x0"] + c["x1"]) / 2 <= x1 + 1
+                  and top - 1 <= (c["top"] + c["bottom"]) / 2 <= bottom + 1]
+        cells, xs = bboxes_to_cells(bbs, inside, page_no)
+        out.append(PageTable(page_no, top, bottom, xs, cells))
+        boxes.append(t.bbox)
+    outside = [c for c in chars if not any(
+        b[0] - 1 <= (c["x0"] + c["x1"]) / 2 <= b[2] + 1
+        and b[1] - 1 <= (c["top"] + c["bottom"]) / 2 <= b[3] + 1 for b in boxes)]
+    lines: list[list[dict]] = []
+    for ch in sorted(outside, key=lambda c: (round(c["top"]), c["x0"])):
+        if lines and abs(ch["top"] - lines[-1][0]["top"]) <= 2:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    text_lines = [(ln[0]["top"], "".join(c["text"] for c in sorted(ln, key=lambda c: c["x0"])))
+                  for ln in lines]
+    return out, text_lines
+
+
+# -- sections and stacking ----------------------------------------------------------------------
+
+def heading_section(text: str) -> str | None:
+    """二/三/四 for a statistical section heading; "" for another numbered heading; else None."""
+    m = SECTION_HEADING.match(text.replace(" ", ""))
+    if not m:
+        return None
+    num, title = m.group("num"), m.group("title")
+    words = SECTION_WORDS.get(num)
+    if words and any(w in title for w in words):
+        return num
+    if num in "一五六七" and len(title) <= 30:
+        return ""
+    return None
+
+
+def stack(parts: list[PageTable], section: str | None, kind: str) -> Grid:
+    """Stack table parts (page breaks) into one grid, aligning columns by x position."""
+    base = parts[0]
+    cells = list(base.cells)
+    row_off = max((c.row + c.rowspan for c in base.cells), default=0)
+    for part in parts[1:]:
+        mapping = align_columns(base.xs, part.xs)
+        for c in part.cells:
+            c0 = mapping[c.col]
+            c1 = mapping[min(c.col + c.colspan, len(part.xs) - 1)]
+            cells.append(Cell(c.text, c.row + row_off, c0, c.rowspan, max(1, c1 - c0),
+                              c.page, c.bbox, c.confidence, c.engine))
+        row_off += max((c.row + c.rowspan for c in part.cells), default=0)
+    return Grid(cells, section=section, source_kind=kind,
+                pages=tuple(sorted({p.page for p in parts})))
+
+
+def align_columns(base_xs: list[float], xs: list[float]) -> list[int]:
+    """Map each column boundary of a continuation part to the nearest boundary of the base."""
+    if len(base_xs) == len(xs) and all(abs(a - b) < 6 for a, b in zip(base_xs, xs)):
+        return list(range(len(xs)))
+    out = []
+    for x in xs:
+        j = min(range(len(base_xs)), key=lambda j: abs(base_xs[j] - x))
+        out.append(j)
+    return out
+
+
+# -- the ingester -------------------------------------------------------------------------------
+
+def ingest_pdf(path: Path, options: Options) -> Document:
+    import pdfplumber
+
+    pdf = open_pdfium(path)
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise InputFileError(path, "the PDF has no pages")
+        if n > options.max_pages:
+            raise LimitExceededError(path, f"{n} pages, over the limit of {options.max_pages} "
+                                     "(raise it with --max-pages)")
+        texts = page_texts_pdfium(pdf)
+        if not has_text_layer(texts):
+            from .scan import ingest_scanned_pdf
+            return ingest_scanned_pdf(path, options)
+        counts = path_counts(pdf)
+    finally:
+        pdf.close()
+    candidates = [i for i, c in enumerate(counts) if c >= MIN_PATHS_FOR_TABLE]
+    events: list[tuple[int, float, str, object]] = []   # (page, top, "heading"/"table", value)
+    try:
+        with pdfplumber.open(str(path)) as plumber:
+            for i in candidates:
+                tables, lines = page_tables(plumber.pages[i], i + 1)
+                for t in tables:
+                    events.append((i + 1, t.top, "table", t))
+                for top, text in lines:
+                    sec = heading_section(text)
+                    if sec is not None:
+                        events.append((i + 1, top, "heading", sec))
+    except Exception as e:  # pdfminer raises many kinds on broken files
+        if isinstance(e, (InputFileError, MemoryError)):
+            raise
+        raise InputFileError(path, f"the PDF's content cannot be parsed: "
+                             f"{type(e).__name__}: {str(e)[:200]}") from e
+    # headings on pages without tables also set the section
+    for i, t in enumerate(texts):
+        if i in candidates:
+            continue
+        for ln in t.split("\n"):
+            sec = heading_section(ln)
+            if sec is not None:
+                events.append((i + 1, 1e6 - 1, "heading", sec))
+    events.sort(key=lambda e: (e[0], e[1]))
+    by_section: dict[str | None, list[PageTable]] = {}
+    section: str | None = None
+    for _, _, what, value in events:
+        if what == "heading":
+            section = value or None
+        else:
+            by_section.setdefault(section, []).append(value)
+    grids = []
+    for sec, parts in by_section.items():
+        if sec is None:
+            # tables under no statistical heading: assemble infers their section, one by one
+            grids += [stack([p], None, "pdf-text") for p in parts]
+        else:
+            grids.append(stack(parts, sec, "pdf-text"))
+    return Document(path=str(path), kind="pdf-text", grids=grids, text="\n".join(texts),
+                    pages=len(texts), page_texts=texts)
+
+
+def debug_tables(path, page_no: int, out_png) -> str:
+    """Draw the cells the finder saw on a page (1-based) to a PNG, for debugging."""
+    import pdfplumber
+
+    with pdfplumber.open(str(path)) as pdf:
+        page = pdf.pages[page_no - 1]
+        im = page.to_image(resolution=100)
+        im.debug_tablefinder(TABLE_SETTINGS)
+        im.save(str(out_png))
+    return str(out_png)
