@@ -1,0 +1,426 @@
+"""Table grids from ruling lines, with OpenCV. Geometry only: no OCR here.
+
+The steps, each a small function (pdfplumber's edges -> intersections -> cells -> tables, on
+pixels):
+
+    ink -> line_masks (morphological opening) -> segments (h: y, x0, x1; v: x, y0, y1)
+        -> table_regions (connected rulings) -> edges (clustered row/column positions)
+        -> slots joined where no ruling separates them -> cells with row/col spans
+        -> cell_lines (text lines inside each cell, by ink projection)
+
+Units are pixels of the prepared (deskewed) page. ``text_height`` sets every tolerance, so the
+finder works at any resolution. ``debug_view`` draws each intermediate step into one PNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A ruling: horizontal (``pos`` = y, from ``start`` to ``end`` in x) or vertical."""
+
+    pos: float
+    start: float
+    end: float
+    thickness: float
+
+
+@dataclass(frozen=True)
+class GridCell:
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    box: tuple[int, int, int, int]   # x0, top, x1, bottom (the ruling centres)
+
+
+@dataclass
+class TableGeometry:
+    box: tuple[int, int, int, int]
+    row_edges: list[float]
+    col_edges: list[float]
+    cells: list[GridCell]
+    hsegs: list[Segment] = field(default_factory=list)
+    vsegs: list[Segment] = field(default_factory=list)
+    text_height: float = 20.0
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_edges) - 1
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_edges) - 1
+
+
+# -- step 0: scale ------------------------------------------------------------------------------
+
+def text_height(ink: np.ndarray, default: float = 20.0) -> float:
+    """A typical glyph height in pixels: a high percentile of the heights of small components
+    (glyph parts are shorter than glyphs; rulings and blobs are excluded by size)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return default
+    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    limit = max(12, ink.shape[0] // 20)
+    keep = (h >= 4) & (h < limit) & (w < limit)
+    if keep.sum() < 10:
+        return default
+    return float(max(6.0, np.percentile(h[keep], 85)))
+
+
+# -- step 1: rulings ----------------------------------------------------------------------------
+
+def line_masks(ink: np.ndarray, th: float) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ruling masks. Gaps from a faint scan are bridged first."""
+    lh = max(10, int(1.8 * th))
+    lv = max(6, int(0.9 * th))
+    bridge = max(2, int(0.15 * th))
+    hb = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    vb = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    hmask = cv2.morphologyEx(hb, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (lh, 1)))
+    vmask = cv2.morphologyEx(vb, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, lv)))
+    return hmask, vmask
+
+
+def segments(mask: np.ndarray, horizontal: bool, th: float,
+             ink: np.ndarray | None = None) -> list[Segment]:
+    """Thin ruling segments from a line mask.
+
+    Thick blobs (shaded fills) are dropped, and so, when ``ink`` is given, are runs that are not
+    isolated: a ruling has paper on both sides along most of its length, a stroke inside bold
+    text does not.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        length = w if horizontal else h
+        thick = area / max(1, length)   # mean thickness: a glyph touching a ruling adds little
+        if thick > max(4, 0.3 * th) or length < 3 * thick:
+            continue
+        if ink is not None and _isolation(ink, labels, i, (x, y, w, h), horizontal, thick) < 0.6:
+            continue
+        if horizontal:
+            out.append(Segment(y + h / 2, float(x), float(x + w), float(h)))
+        else:
+            out.append(Segment(x + w / 2, float(y), float(y + h), float(w)))
+    return out
+
+
+def _isolation(ink, labels, i, rect, horizontal, thick) -> float:
+    """Fraction of a segment's length with no ink just beside it on both sides."""
+    x, y, w, h = rect
+    d = int(np.ceil(thick / 2)) + 2
+    if horizontal:
+        sub = labels[y:y + h, x:x + w] == i
+        ys = np.where(sub.any(axis=1))[0]
+        centre = y + int(np.median(np.nonzero(sub)[0])) if len(ys) else y
+        a, b = centre - d - int(thick / 2), centre + d + int(thick / 2)
+        if a < 0 or b >= ink.shape[0]:
+            return 1.0
+        free = (ink[a, x:x + w] == 0) & (ink[b, x:x + w] == 0)
+    else:
+        sub = labels[y:y + h, x:x + w] == i
+        centre = x + int(np.median(np.nonzero(sub)[1])) if sub.any() else x
+        a, b = centre - d - int(thick / 2), centre + d + int(thick / 2)
+        if a < 0 or b >= ink.shape[1]:
+            return 1.0
+        free = (ink[y:y + h, a] == 0) & (ink[y:y + h, b] == 0)
+    return float(free.mean()) if free.size else 0.0
+
+
+def connected_verticals(vsegs: list[Segment], hsegs: list[Segment], th: float) -> list[Segment]:
+    """Vertical segments whose ends meet horizontal rulings: glyph strokes don't."""
+    tol = max(3.0, 0.35 * th)
+
+    def meets(x, y):
+        return any(abs(h.pos - y) <= tol + h.thickness / 2 and h.start - tol <= x <= h.end + tol
+                   for h in hsegs)
+
+    out = []
+    for v in vsegs:
+        top, bottom = meets(v.pos, v.start), meets(v.pos, v.end)
+        # a table cut by the page break has no closing ruling: one end, if long, is enough
+        if (top and bottom) or ((top or bottom) and v.end - v.start >= 2 * th):
+            out.append(v)
+    return out
+
+
+def connected_horizontals(hsegs: list[Segment], vsegs: list[Segment], th: float) -> list[Segment]:
+    """Horizontal segments whose ends meet vertical rulings: bold text strokes don't."""
+    tol = max(3.0, 0.35 * th)
+
+    def meets(x, y):
+        return any(abs(v.pos - x) <= tol + v.thickness / 2 and v.start - tol <= y <= v.end + tol
+                   for v in vsegs)
+
+    out = []
+    for h in hsegs:
+        left, right = meets(h.start, h.pos), meets(h.end, h.pos)
+        if (left and right) or ((left or right) and h.end - h.start >= 4 * th):
+            out.append(h)
+    return out
+
+
+# -- step 2: tables -----------------------------------------------------------------------------
+
+def table_regions(hsegs, vsegs, shape, th: float) -> list[tuple[int, int, int, int]]:
+    """Boxes of groups of rulings that touch each other (one table each), top to bottom."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    t = max(2, int(0.2 * th))
+    for s in hsegs:
+        cv2.line(mask, (int(s.start), int(s.pos)), (int(s.end), int(s.pos)), 255, t)
+    for s in vsegs:
+        cv2.line(mask, (int(s.pos), int(s.start)), (int(s.pos), int(s.end)), 255, t)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w >= 4 * th and h >= 1.2 * th:
+            boxes.append((int(x), int(y), int(x + w), int(y + h)))
+    return sorted(boxes, key=lambda b: (b[1], b[0]))
+
+
+def cluster(values: list[float], tol: float) -> list[float]:
+    """1-D clustering: sorted means of runs whose neighbours are within ``tol``."""
+    if not values:
+        return []
+    vs = sorted(values)
+    groups = [[vs[0]]]
+    for v in vs[1:]:
+        if v - groups[-1][-1] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return [float(np.mean(g)) for g in groups]
+
+
+def _covered(segs: list[Segment], pos: float, a: float, b: float, tol: float) -> float:
+    """The fraction of [a, b] covered by segments lying at ``pos`` (within ``tol``)."""
+    spans = sorted((max(a, s.start), min(b, s.end)) for s in segs
+                   if abs(s.pos - pos) <= tol and s.end > a and s.start < b)
+    total, cur = 0.0, a
+    for s, e in spans:
+        s = max(s, cur)
+        if e > s:
+            total += e - s
+            cur = e
+    return total / max(1e-6, b - a)
+
+
+def grid_from_segments(box, hsegs: list[Segment], vsegs: list[Segment], th: float) -> TableGeometry:
+    """Rows/columns from clustered ruling positions; slots not separated by a ruling merge."""
+    x0, y0, x1, y1 = box
+    pad = 0.5 * th
+    hs = [s for s in hsegs if y0 - pad <= s.pos <= y1 + pad and s.end >= x0 - pad and s.start <= x1 + pad]
+    vs = [s for s in vsegs if x0 - pad <= s.pos <= x1 + pad and s.end >= y0 - pad and s.start <= y1 + pad]
+    tol = max(3.0, 0.4 * th)
+    vs = _drop_glyph_columns(vs, tol, th)
+    rows = cluster([s.pos for s in hs], tol)
+    cols = cluster([s.pos for s in vs], tol)
+    # a side without its ruling (a table cut by the page break) still closes the grid: where
+    # the rulings of the other direction run on past the last edge
+    if hs and vs:
+        vtop, vbot = min(s.start for s in vs), max(s.end for s in vs)
+        hleft, hright = min(s.start for s in hs), max(s.end for s in hs)
+        if rows[0] - vtop > th:
+            rows.insert(0, vtop)
+        if vbot - rows[-1] > th:
+            rows.append(vbot)
+        if cols and cols[0] - hleft > th:
+            cols.insert(0, hleft)
+        if cols and hright - cols[-1] > th:
+            cols.append(hright)
+    nr, nc = len(rows) - 1, len(cols) - 1
+    if nr < 1 or nc < 1:
+        return TableGeometry(box, rows, cols, [], hs, vs)
+    parent = list(range(nr * nc))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for r in range(nr):
+        for c in range(nc):
+            if c + 1 < nc and _covered(vs, cols[c + 1], rows[r], rows[r + 1], tol) < 0.5:
+                union(r * nc + c, r * nc + c + 1)
+            if r + 1 < nr and _covered(hs, rows[r + 1], cols[c], cols[c + 1], tol) < 0.5:
+                union(r * nc + c, (r + 1) * nc + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(nr):
+        for c in range(nc):
+            groups.setdefault(find(r * nc + c), []).append((r, c))
+    cells, taken = [], set()
+    for slots in sorted(groups.values()):
+        r0 = min(r for r, _ in slots)
+        r1 = max(r for r, _ in slots)
+        c0 = min(c for _, c in slots)
+        c1 = max(c for _, c in slots)
+        rect = {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+        if rect & taken:   # a non-rectangular merge overlapping another: keep its own slots
+            for r, c in slots:
+                if (r, c) not in taken:
+                    taken.add((r, c))
+                    cells.append(GridCell(r, c, 1, 1, _box(rows, cols, r, c, 1, 1)))
+            continue
+        taken |= rect
+        cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1,
+                              _box(rows, cols, r0, c0, r1 - r0 + 1, c1 - c0 + 1)))
+    cells.sort(key=lambda g: (g.row, g.col))
+    return TableGeometry(box, rows, cols, cells, hs, vs)
+
+
+def _drop_glyph_columns(vs: list[Segment], tol: float, th: float) -> list[Segment]:
+    """Drop column positions held only by short segments in the middle of a column: a "1" that
+    fills a cramped row from ruling to ruling looks like a separator, but it is centred between
+    its cell's real rulings, which run longer elsewhere in the table."""
+    xs = cluster([s.pos for s in vs], tol)
+    groups = [[s for s in vs if abs(s.pos - x) <= tol] for x in xs]
+    longest = [max(s.end - s.start for s in g) for g in groups]
+    keep = []
+    for k, g in enumerate(groups):
+        if longest[k] < 2 * th:
+            left = [xs[j] for j in range(k) if longest[j] >= 2 * th]
+            right = [xs[j] for j in range(k + 1, len(xs)) if longest[j] >= 2 * th]
+            if left and right:
+                a, b = left[-1], right[0]
+                if abs(xs[k] - (a + b) / 2) < 0.2 * (b - a) or min(xs[k] - a, b - xs[k]) < 1.2 * th:
+                    continue
+        keep.extend(g)
+    return keep
+
+
+def _box(rows, cols, r, c, rs, cs):
+    return (int(round(cols[c])), int(round(rows[r])), int(round(cols[c + cs])),
+            int(round(rows[r + rs])))
+
+
+def find_tables(ink: np.ndarray, th: float | None = None) -> tuple[list[TableGeometry], dict]:
+    """All ruled tables on a prepared page, top to bottom, plus the intermediate steps."""
+    th = th or text_height(ink)
+    hmask, vmask = line_masks(ink, th)
+    hraw = segments(hmask, True, th, ink)
+    vraw = segments(vmask, False, th, ink)
+    vsegs = connected_verticals(vraw, hraw, th)
+    hsegs = connected_horizontals(hraw, vsegs, th)
+    vsegs = connected_verticals(vraw, hsegs, th)
+    regions = table_regions(hsegs, vsegs, ink.shape, th)
+    text_ink = cv2.subtract(ink, cv2.dilate(cv2.bitwise_or(hmask, vmask), np.ones((3, 3), np.uint8)))
+    tables = []
+    for box in regions:
+        x0, y0, x1, y1 = box
+        tth = text_height(text_ink[y0:y1, x0:x1], default=th)
+        g = grid_from_segments(box, hsegs, vsegs, tth)
+        g.text_height = tth
+        if len(g.cells) >= 2:
+            tables.append(g)
+    steps = {"text_height": th, "text_ink": text_ink, "hmask": hmask, "vmask": vmask, "hsegs": hsegs, "vraw": vraw,
+             "hraw": hraw,
+             "vsegs": vsegs, "regions": regions}
+    return tables, steps
+
+
+# -- step 3: text inside a cell -----------------------------------------------------------------
+
+def cell_interior(ink: np.ndarray, box, th: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    m = max(2, int(0.18 * th))
+    return (min(x0 + m, x1), min(y0 + m, y1), max(x1 - m, x0 + m), max(y1 - m, y0 + m))
+
+
+def cell_lines(text_ink: np.ndarray, box, th: float) -> list[tuple[int, int, int, int]]:
+    """Boxes of the text lines inside a cell (empty list for an empty cell), top to bottom.
+
+    ``text_ink`` is the ink without rulings. Row bands of ink are merged while the merged band
+    stays within one glyph height (so 三's strokes are one line, two wrapped lines are two).
+    """
+    x0, y0, x1, y1 = cell_interior(text_ink, box, th)
+    sub = text_ink[y0:y1, x0:x1]
+    if sub.size == 0 or int((sub > 0).sum()) < max(6, int(0.03 * th * th)):
+        return []
+    rows = (sub > 0).sum(axis=1)
+    on = rows > 0
+    bands, start = [], None
+    for y, v in enumerate(on):
+        if v and start is None:
+            start = y
+        elif not v and start is not None:
+            bands.append([start, y])
+            start = None
+    if start is not None:
+        bands.append([start, len(on)])
+    merged = []
+    for b in bands:
+        if merged and b[1] - merged[-1][0] <= 1.3 * th:
+            merged[-1][1] = b[1]
+        else:
+            merged.append(list(b))
+    out = []
+    for a, b in merged:
+        band = sub[a:b]
+        if int((band > 0).sum()) < 4 or (b - a) < 0.15 * th and not _dash_like(band, th):
+            continue
+        cols = np.nonzero((band > 0).any(axis=0))[0]
+        out.append((x0 + int(cols[0]), y0 + a, x0 + int(cols[-1]) + 1, y0 + b))
+    return out
+
+
+def _dash_like(band: np.ndarray, th: float) -> bool:
+    cols = np.nonzero((band > 0).any(axis=0))[0]
+    return len(cols) > 0 and cols[-1] - cols[0] >= 0.3 * th
+
+
+def is_vertical_stack(lines, th: float) -> bool:
+    """Three or more one-glyph lines stacked: vertical text such as 三、本年度办理结果."""
+    return len(lines) >= 3 and all((x1 - x0) <= 1.5 * th and (y1 - y0) <= 1.4 * th
+                                   for x0, y0, x1, y1 in lines)
+
+
+# -- debug view ---------------------------------------------------------------------------------
+
+def debug_view(image: np.ndarray, tables: list[TableGeometry], steps: dict, path) -> None:
+    """Draw each step side by side into one PNG: rulings found (red h, blue v, grey rejected v),
+    table regions (green), cells with their (row, col, spans) (magenta), text lines (cyan)."""
+    base = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+    a = base.copy()
+    a[steps["hmask"] > 0] = (0, 0, 255)
+    a[steps["vmask"] > 0] = (255, 0, 0)
+    b = base.copy()
+    for s in steps["vraw"]:
+        cv2.line(b, (int(s.pos), int(s.start)), (int(s.pos), int(s.end)), (160, 160, 160), 2)
+    for s in steps["hraw"]:
+        cv2.line(b, (int(s.start), int(s.pos)), (int(s.end), int(s.pos)), (160, 160, 160), 2)
+    for s in steps["hsegs"]:
+        cv2.line(b, (int(s.start), int(s.pos)), (int(s.end), int(s.pos)), (0, 0, 255), 2)
+    for s in steps["vsegs"]:
+        cv2.line(b, (int(s.pos), int(s.start)), (int(s.pos), int(s.end)), (255, 0, 0), 2)
+    for x0, y0, x1, y1 in steps["regions"]:
+        cv2.rectangle(b, (x0, y0), (x1, y1), (0, 170, 0), 3)
+    c = base.copy()
+    text_ink = steps.get("text_ink")
+    for t in tables:
+        th = t.text_height
+        for cell in t.cells:
+            x0, y0, x1, y1 = cell.box
+            cv2.rectangle(c, (x0 + 2, y0 + 2), (x1 - 2, y1 - 2), (200, 0, 200), 1)
+            label = f"{cell.row},{cell.col}"
+            if cell.rowspan > 1 or cell.colspan > 1:
+                label += f" {cell.rowspan}x{cell.colspan}"
+            cv2.putText(c, label, (x0 + 3, y0 + 11), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (200, 0, 200), 1)
+            if text_ink is not None:
+                for lx0, ly0, lx1, ly1 in cell_lines(text_ink, cell.box, th):
+                    cv2.rectangle(c, (lx0, ly0), (lx1, ly1), (200, 200, 0), 1)
+    cv2.imwrite(str(path), np.hstack([a, b, c]))
