@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EncryptedFileError, InputFileError, LimitExceededError
+from .errors import EncryptedFileError, InputFileError, LimitExceededError, NotAReportError
 from .model import Cell, Document, Grid
 from .options import Options
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 SECTION_HEADING = re.compile(
     r"^\s*(?P<num>[一二三四五六七八九十])\s*[、.．]\s*(?P<title>.{2,40})")
 SECTION_WORDS = {"二": ("主动公开",), "三": ("申请",), "四": ("复议", "诉讼")}
-MIN_PATHS_FOR_TABLE = 8
+MIN_PATHS_FOR_TABLE = 6
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
                   "snap_tolerance": 3, "join_tolerance": 3, "intersection_tolerance": 3}
 
@@ -63,13 +63,19 @@ def page_texts_pdfium(pdf) -> list[str]:
 
 
 def path_counts(pdf) -> list[int]:
-    """Vector path objects per page: pages with ruled tables have many."""
+    """Ruling-line-like path objects per page (thin and at least 10 pt long): pages with ruled
+    tables have many; shaded text backgrounds and decorations do not count."""
     import pypdfium2.raw as pdfium_c
 
     out = []
     for i in range(len(pdf)):
         page = pdf[i]
-        n = sum(1 for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2))
+        n = 0
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+            x0, y0, x1, y1 = obj.get_bounds()
+            w, h = abs(x1 - x0), abs(y1 - y0)
+            if min(w, h) <= 3 and max(w, h) >= 10:
+                n += 1
         out.append(n)
         page.close()
     return out
@@ -85,6 +91,13 @@ def text_layer_quality(texts: list[str]) -> float:
     good = sum(1 for ch in joined if "\u4e00" <= ch <= "\u9fff" or ch.isascii()
                or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
     return max(0.0, (good - cid * 8) / len(joined))
+
+
+def is_foreign_text(texts: list[str]) -> bool:
+    """A good text layer of some length with (almost) no Chinese: not a report, no OCR needed."""
+    joined = re.sub(r"\s+", "", "".join(texts))
+    cjk = sum(1 for ch in joined if "\u4e00" <= ch <= "\u9fff")
+    return len(joined) >= 200 and cjk < 20 and text_layer_quality(texts) >= 0.9
 
 
 def has_text_layer(texts: list[str]) -> bool:
@@ -246,6 +259,9 @@ def ingest_pdf(path: Path, options: Options) -> Document:
             raise LimitExceededError(path, f"{n} pages, over the limit of {options.max_pages} "
                                      "(raise it with --max-pages)")
         texts = page_texts_pdfium(pdf)
+        if is_foreign_text(texts):
+            raise NotAReportError(path, "not a disclosure annual report: its text layer holds "
+                                  "no Chinese text")
         if not has_text_layer(texts):
             from .scan import ingest_scanned_pdf
             return ingest_scanned_pdf(path, options)

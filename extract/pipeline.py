@@ -19,8 +19,8 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import GkError, InputFileError, LimitExceededError
-from .model import Document, Issue, Record
+from .errors import GkError, InputFileError, LimitExceededError, NotAReportError
+from .model import Document, Record
 from .options import Options
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,12 @@ def extract_file(path, options: Options | None = None) -> Record:
     # Stage: the prose's figures against the tables.
     _narrative(doc, record, options)
 
-    if not record.fields and not any(i.kind == "missing_table" for i in record.issues):
-        record.issues.append(Issue("missing_table", "no statistical table was found"))
+    if not record.fields:
+        unplaced = [i for i in record.issues if i.kind == "unknown_label"]
+        why = (f"{len(unplaced)} values were found but no row or column label could be read"
+               if unplaced else "no statistical table of an annual report (sections 二, 三, 四) "
+               "was found")
+        raise NotAReportError(path, f"not a disclosure annual report: {why}")
     return record.finish()
 
 
