@@ -21,7 +21,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from . import numbers, spec
+from . import digitruns, numbers, spec
 from .classifier import LabelInput, Prediction, load_default
 from .model import Cell, Document, Grid, Issue, Provenance, Record
 from .options import Options
@@ -71,6 +71,12 @@ def value_columns(dense, kinds) -> set[int]:
         for k, c in enumerate(row):
             if c is not None and kinds[id(c)] == "numeric" and not numbers.is_null_text(c.text):
                 cols.add(k)
+        # (web/text ingesters) a row of values with no label at all, as section 四 prints it:
+        # its blank cells are value slots too, even in a column left blank in every row
+        present = [c for c in row if c is not None]
+        if present and all(kinds[id(c)] != "text" for c in present) and \
+                any(kinds[id(c)] == "numeric" for c in present):
+            cols.update(k for k, c in enumerate(row) if c is not None)
     return cols
 
 
@@ -262,6 +268,9 @@ def assemble(doc: Document, record: Record, options: Options) -> None:
                 labels = classify_cells(grid, dense, kinds, vcols, model)
         slots += cells_to_fields(grid, dense, kinds, labels, vcols, record.issues)
     slots_to_record(slots, record)
+    # (text ingester) glued digit runs: fields from a run the arithmetic could not split uniquely
+    # leave the record with an "ambiguous" issue; resolved runs get the raw run in provenance
+    digitruns.finish_record(doc, record)
     check_layout(record)
 
 

@@ -1,0 +1,810 @@
+"""Rebuild the statistical tables' grids from scraped text (a stream of cells).
+
+A scraped page keeps the table cells in reading order but loses the table: every cell on a line of
+its own (blank lines standing for separators, or for blank cells), several cells on a line
+separated by spaces, or a whole row glued into one run of digits ("规范性文件898989"). This module
+turns such a text back into ``Grid``s that the shared ``extract.assemble`` stage reads like any
+other table. It never maps labels to field keys for the record; it uses the label classifier only
+to tell column headers from row labels and the template's column structure (``extract.spec``) to
+lay the headers out and to know how many cells a glued row holds.
+
+Stages (each a small function):
+
+    text_to_sections     the regions after 二、/三、/四、 headings
+    region_to_tokens     lines -> labels, value runs, blank cells (blank-line periods decoded)
+    split_labels         wrapped header lines joined, glued labels cut (template lexicon)
+    tokens_to_rows       label runs -> header blocks and rows (label chain + values)
+    rows_to_grid         header layout from the template's column tree, label chain levels from
+                         the numbering (一、 / （一） / 1.), glued runs split by the arithmetic
+                         (``extract.digitruns``)
+
+``debug_rows(text)`` prints the intermediate rows, for looking at a new scrape.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import digitruns, spec
+from .classifier import LabelInput, load_default
+from .model import Cell, Grid, Issue
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+SECTION_HEADINGS = {
+    "二": re.compile(r"二\s*[、.．,，]\s*主动公开(?:政府)?信息(?:情况)?"),
+    "三": re.compile(r"三\s*[、.．,，]\s*收到和处理(?:政府)?信息公开申请(?:情况)?"),
+    "四": re.compile(r"四\s*[、.．,，]\s*[^。\n]{0,20}?行政复议[^。\n]{0,12}?行政诉讼(?:的)?(?:情况)?"),
+}
+END_HEADING = re.compile(r"五\s*[、.．,，]\s*[^\d\s]{0,4}(?:存在的?主要问题|存在问题|主要问题|问题)")
+
+
+def text_to_sections(text: str) -> list[tuple[str, int, int]]:
+    """(section, start, end) of each table region: from the end of its heading to the next."""
+    found = []
+    pos = 0
+    for sec in ("二", "三", "四"):
+        m = SECTION_HEADINGS[sec].search(text, pos)
+        if m is None:
+            continue
+        found.append((sec, m.start(), m.end()))
+        pos = m.end()
+    out = []
+    for i, (sec, _, end) in enumerate(found):
+        if i + 1 < len(found):
+            stop = found[i + 1][1]
+        else:
+            m = END_HEADING.search(text, end)
+            stop = m.start() if m else len(text)
+        # the indentation of the next heading's line belongs to the heading
+        while stop > end and text[stop - 1] in " \t\u3000\xa0":
+            stop -= 1
+        out.append((sec, end, stop))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens
+
+
+@dataclass
+class Tok:
+    """``kind``: ``label``, ``value`` (a run of digits, maybe several cells), ``blank`` (a blank
+    cell), or ``break`` (an end of row marked by the layout). ``start``/``end`` are offsets in the
+    document text; ``cut_after`` says a label may end here (a line or cell boundary)."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+NUM = r"[+-]?\d+(?:[.,]\d+)*(?:万元|元)?"
+RUN_RE = re.compile(rf"{NUM}(?:[ \t\u3000\xa0]+{NUM})*")
+NUMBERING_TAIL = re.compile(r"(\d{1,2})[.．、]$")
+
+
+def line_to_tokens(line: str, base: int) -> list[Tok]:
+    """One line -> label and value tokens. Digits followed by ``.``/``、`` and a label are the
+    label's numbering (``00000002.其他…`` is ``0000000`` then ``2.其他…``)."""
+    toks: list[Tok] = []
+    i = 0
+    for m in RUN_RE.finditer(line):
+        s, e = m.start(), m.end()
+        run = m.group(0)
+        after = line[e:e + 1]
+        # numbering: "2." or "2、" followed by a non-digit label character
+        nm = re.match(r"[.．、]", after)
+        if nm and e + 1 < len(line) and not line[e + 1].isdigit():
+            # the run's last digit(s) number the next label
+            digits = re.search(r"\d+$", run)
+            if digits:
+                cut = e - min(len(digits.group(0)), 1 if len(run) > 1 else 2)
+                if run[:cut - s].strip():
+                    if s > i:
+                        toks.append(Tok("label", line[i:s], base + i, base + s))
+                    toks.append(Tok("value", line[s:cut].rstrip(), base + s,
+                                    base + s + len(line[s:cut].rstrip())))
+                    i = cut
+                continue
+        # a number inside a label (第1项, 2019年) is part of the label
+        before = line[s - 1:s] if s > 0 else ""
+        if before and re.match(r"[第至年月日期号—\-~～]", before) and not after.strip() == "":
+            if re.match(r"[年月日项条号期次]", after or " "):
+                continue
+        if re.match(r"[年月日号项条%％]", after):
+            continue
+        if s > i:
+            toks.append(Tok("label", line[i:s], base + i, base + s))
+        toks.append(Tok("value", run, base + s, base + e))
+        i = e
+    if i < len(line):
+        toks.append(Tok("label", line[i:], base + i, base + len(line)))
+    # strip labels; drop empty ones
+    out = []
+    for t in toks:
+        if t.kind == "label":
+            stripped = t.text.strip()
+            if not stripped:
+                continue
+            lead = len(t.text) - len(t.text.lstrip())
+            t = Tok("label", stripped, t.start + lead, t.start + lead + len(stripped))
+        out.append(t)
+    return out
+
+
+def region_to_tokens(text: str, start: int, end: int) -> list[Tok]:
+    """The tokens of a table region. Blank lines are decoded by their period: the most common gap
+    ``g`` between cells, ``g + 1`` lines more per blank cell, and a fixed extra gap at ends of
+    rows (``break``). When separators are empty lines, a line of only spaces is a blank cell."""
+    region = text[start:end]
+    lines = []
+    pos = start
+    for raw in region.split("\n"):
+        lines.append((pos, raw))
+        pos += len(raw) + 1
+    has_empty = any(raw == "" for _, raw in lines)
+
+    def is_content(raw):
+        return raw.strip() != "" or (has_empty and raw != "" and raw.strip("\r") != "")
+
+    content = [i for i, (_, raw) in enumerate(lines) if is_content(raw)]
+    if not content:
+        return []
+    gaps = [content[k + 1] - content[k] - 1 for k in range(len(content) - 1)]
+    g = Counter(gaps).most_common(1)[0][0] if len(gaps) >= 4 else 0
+    residues = Counter((n - g) % (g + 1) for n in gaps if n > g and (n - g) % (g + 1))
+    r = residues.most_common(1)[0][0] if residues else None
+
+    toks: list[Tok] = []
+    prev_label_line = None
+    for idx, li in enumerate(content):
+        off, raw = lines[li]
+        if idx > 0:
+            n = gaps[idx - 1]
+            if g and n < g and prev_label_line is not None and raw.strip() and \
+                    toks and toks[-1].kind == "label" and not RUN_RE.fullmatch(raw.strip()):
+                # a wrapped line of the same cell (no separator between them)
+                lt = toks[-1]
+                add = raw.strip()
+                lead = len(raw) - len(raw.lstrip())
+                toks[-1] = Tok("label", lt.text + add, lt.start, off + lead + len(add))
+                continue
+            if g and n > g:
+                k, brk = _decode_gap(n, g, r)
+                # blank cells after a label open the next row; after a value they end this one
+                after_label = bool(toks) and toks[-1].kind == "label"
+                if brk and after_label:
+                    toks.append(Tok("break", "", off, off))
+                for _ in range(k):
+                    toks.append(Tok("blank", "", off, off))
+                if brk and not after_label:
+                    toks.append(Tok("break", "", off, off))
+        if raw.strip() == "":
+            toks.append(Tok("blank", "", off, off))
+            prev_label_line = None
+            continue
+        line_toks = line_to_tokens(raw, off)
+        toks.extend(line_toks)
+        prev_label_line = li if line_toks and line_toks[-1].kind == "label" else None
+    return toks
+
+
+def _decode_gap(n: int, g: int, r: int | None) -> tuple[int, bool]:
+    """(blank cells, end of row) for ``n`` empty lines between two cells."""
+    if (n - g) % (g + 1) == 0:
+        return (n - g) // (g + 1), False
+    if r is not None and n - g - r >= 0 and (n - g - r) % (g + 1) == 0:
+        return (n - g - r) // (g + 1), True
+    return max(0, (n - g) // (g + 1)), True
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels: wrapped header lines joined, glued labels cut, with the template's printed wording.
+
+_NUMBERING = re.compile(r"[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|\d{1,2}[.、]|\(\d{1,2}\)")
+_ARTICLE = re.compile(r"第[一二三四五六七八九十]+条第\([一二三四五六七八九十\d]+\)项")
+_NOTE = re.compile(r"\(本[列行]数据的?勾稽关系[^)]*\)")
+
+
+def _norm(text: str) -> tuple[str, list[int]]:
+    """NFKC without white space, with the index in ``text`` of each output character."""
+    out, idx = [], []
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch)
+        for c in n:
+            if c.isspace():
+                continue
+            out.append(c.lower())
+            idx.append(i)
+    return "".join(out), idx
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> tuple[str, ...]:
+    """The template's printed wording of every label, numbering stripped, longest first."""
+    words: set[str] = set()
+
+    def add(w):
+        w, _ = _norm(w)
+        w = re.sub(rf"^(?:{_NUMBERING.pattern})", "", w)
+        if len(w) >= 2:
+            words.add(w)
+
+    for labels in list(spec.COLUMN_LABELS.values()) + list(spec.GROUP_LABELS.values()):
+        for w in labels:
+            add(w)
+    for c in spec.categories():
+        label = c.label
+        m = re.search(r"\((\d{4}):\s*([^)]*)\)", label)
+        if m:
+            add(m.group(2))
+        label = label.split(" (")[0]
+        for part in re.split(r"[：:]", label):
+            add(part)
+        add(label.replace("：", "").replace(":", ""))
+        if c.parent_label:
+            add(c.parent_label)
+    for w in ("信息内容", "申请人情况", "行政复议", "行政诉讼", "本年增减", "本年增/减",
+              "法人或其他组织", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"):
+        add(w)
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def split_labels(toks: list[Tok], glued: bool) -> list[Tok]:
+    """Cut a run of label tokens into labels. Across line tokens, consecutive lines are joined
+    only where together they spell a label of the template (商业 / 企业); inside a glued token,
+    labels of the template are cut apart (规章 / 第二十条第（五）项 / 信息内容 ...). Text matching no
+    label stays whole."""
+    if not toks:
+        return []
+    text = ""
+    starts = []
+    cuts = {0}
+    for t in toks:
+        starts.append(len(text))
+        text += t.text
+        cuts.add(len(text))
+    norm, idx = _norm(text)
+    if not norm:
+        return []
+    n = len(norm)
+    # map norm positions to text positions; cut positions in norm space
+    pos_of = idx + [len(text)]
+    ncuts = {j for j in range(n + 1) if j == n or pos_of[j] in cuts and (j == 0 or pos_of[j - 1]
+                                                                             != pos_of[j])}
+    if glued:
+        ncuts = set(range(n + 1))
+    words = lexicon()
+    # best[i] = (score, segments) for norm[i:]
+    best: list[tuple[int, int, list] | None] = [None] * (n + 1)
+    best[n] = (0, 0, [])
+    token_end = {}
+    for j in sorted(ncuts):
+        pass
+    sorted_cuts = sorted(ncuts)
+    for i in range(n - 1, -1, -1):
+        if i not in ncuts:
+            continue
+        options = []
+        # numbering prefix
+        heads = [i]
+        m = _NUMBERING.match(norm, i)
+        if m:
+            heads.append(m.end())
+        for h in heads:
+            for pat in (_ARTICLE, _NOTE):
+                m2 = pat.match(norm, h)
+                if m2 and m2.end() in ncuts and best[m2.end()] is not None:
+                    options.append((m2.end() - i, m2.end()))
+            for w in words:
+                if norm.startswith(w, h) and h + len(w) in ncuts and best[h + len(w)] is not None:
+                    options.append((h + len(w) - i, h + len(w)))
+        # unknown text: one line token (cells), or any stretch up to the next match (glued)
+        if glued:
+            for j in sorted_cuts:
+                if j > i and best[j] is not None:
+                    options.append((0, j))
+        else:
+            j = next(c for c in sorted_cuts if c > i)
+            options.append((0, j))
+        cand = []
+        for matched, j in options:
+            sc, segs, rest = best[j]
+            cand.append((sc + matched * 10 - 1, -(segs + 1), [(i, j)] + rest))
+        sc, negsegs, segs = max(cand, key=lambda c: (c[0], c[1]))
+        best[i] = (sc, -negsegs, segs)
+    out = []
+    for a, b in best[0][2]:
+        ta, tb = pos_of[a], (pos_of[b - 1] + 1)
+        # offsets back into the document
+        out.append(_slice_tok(toks, starts, ta, tb))
+    return out
+
+
+def _slice_tok(toks, starts, a, b) -> Tok:
+    pieces = []
+    doc_start = doc_end = None
+    for t, s in zip(toks, starts):
+        e = s + len(t.text)
+        lo, hi = max(a, s), min(b, e)
+        if lo >= hi:
+            continue
+        pieces.append(t.text[lo - s:hi - s])
+        if doc_start is None:
+            doc_start = t.start + (lo - s)
+        doc_end = t.start + (hi - s)
+    return Tok("label", "".join(pieces), doc_start, doc_end)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+HEADER_GROUPS = {"group.applicant", "group.org", "group.litigation", "group.article",
+                 "group.info_content"}
+
+
+@dataclass
+class Label:
+    tok: Tok
+    key: str          # the classifier's best class (for layout only)
+    prob: float
+
+    @property
+    def text(self):
+        return self.tok.text
+
+
+@dataclass
+class Row:
+    chain: list[Label]
+    values: list[Tok]
+    header: list[Label] | None = None   # a header block printed just before this row
+
+
+def is_header(lab: Label, section: str) -> bool:
+    if lab.key.startswith("col.") or lab.key in HEADER_GROUPS:
+        return True
+    return section == "四" and lab.key.startswith("review_litigation.")
+
+
+def tokens_to_rows(toks: list[Tok], section: str, glued: bool, model=None) -> list[Row]:
+    """Group tokens into rows: a run of labels, then its values. The leading labels of a run that
+    the classifier calls column headers (or group headings over columns) form a header block."""
+    model = model or load_default()
+    runs: list[tuple[list[Tok], list[Tok]]] = []
+    labels: list[Tok] = []
+    values: list[Tok] = []
+    for t in toks:
+        if t.kind == "label":
+            if values:
+                runs.append((labels, values))
+                labels, values = [], []
+            labels.append(t)
+        elif t.kind in ("value", "blank"):
+            values.append(t)
+        elif t.kind == "break" and values and not glued:
+            # an end of row marked by the layout ends the row's values
+            runs.append((labels, values))
+            labels, values = [], []
+    if values:
+        runs.append((labels, values))
+    # classify every label once
+    split_runs = [(split_labels(ls, glued), vs) for ls, vs in runs]
+    all_labels = [lt for ls, _ in split_runs for lt in ls]
+    preds = model.predict([LabelInput(lt.text, "", section, None) for lt in all_labels]) \
+        if all_labels else []
+    pred_of = {id(lt): p for lt, p in zip(all_labels, preds)}
+    rows: list[Row] = []
+    have_header = False
+    for ls, vs in split_runs:
+        labs = [Label(lt, pred_of[id(lt)].best, pred_of[id(lt)].prob) for lt in ls]
+        k = len(labs)
+        while k > 0 and not is_header(labs[k - 1], section):
+            k -= 1
+        header, chain = labs[:k], labs[k:]
+        if header and len(header) == 1 and have_header and section != "四" and not chain:
+            # a lone label like 总计 right before values is a row label, not a new header
+            header, chain = [], header
+        if header and not any(h.key.startswith("col.") for h in header) and have_header:
+            chain = header + chain
+            header = []
+        if header:
+            have_header = True
+        rows.append(Row(chain, vs, header or None))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Header layout from the template's column tree
+
+
+def _review_tree():
+    leaves = [(f"col.{c}", []) for c in spec.REVIEW_COLUMNS]
+    return [("review_litigation.reconsideration", list(leaves)),
+            ("group.litigation", [("review_litigation.litigation_direct", list(leaves)),
+                                  ("review_litigation.litigation_after_review", list(leaves))])]
+
+
+def _request_tree():
+    org = [("col.org_subtotal", [])] + [(f"col.{c}", []) for c in spec.REQUEST_ORG_COLUMNS]
+    return [("group.applicant", [("col.natural_person", []), ("group.org", org),
+                                 ("col.total", [])])]
+
+
+TREES = {"三": _request_tree, "四": _review_tree}
+
+
+@dataclass
+class Node:
+    cls: str
+    children: list["Node"]
+    parent: "Node | None" = None
+    label: Label | None = None
+
+
+def _build(tree, parent=None) -> list[Node]:
+    out = []
+    for cls, kids in tree:
+        node = Node(cls, [], parent)
+        node.children = _build(kids, node)
+        out.append(node)
+    return out
+
+
+@dataclass
+class HeaderLayout:
+    """Header rows as (label, row, col, rowspan, colspan) relative to the value columns, and the
+    value columns: per column, the leaf label and its group classes (for provisional keys)."""
+
+    cells: list[tuple[Label, int, int, int, int]]
+    height: int
+    leaves: list[tuple[Label, list[str]]]
+    notes: list[Label]
+    top: list[Label] = field(default_factory=list)     # section 二: 第二十条第（X）项
+    corner: list[Label] = field(default_factory=list)  # section 二: 信息内容
+
+
+def layout_header(header: list[Label], section: str) -> HeaderLayout:
+    if section not in TREES:
+        top = [h for h in header if h.key == "group.article"]
+        corner = [h for h in header if h.key == "group.info_content"]
+        leaves = [h for h in header if h.key.startswith("col.")]
+        notes = [h for h in header if h not in top and h not in corner and h not in leaves]
+        cells = [(lf, 0, i, 1, 1) for i, lf in enumerate(leaves)]
+        return HeaderLayout(cells, 1, [(lf, []) for lf in leaves], notes, top, corner)
+    roots = _build(TREES[section]())
+    bfs: list[Node] = []
+    queue = list(roots)
+    while queue:
+        nd = queue.pop(0)
+        bfs.append(nd)
+        queue.extend(nd.children)
+    notes, extra = [], []
+    for h in header:
+        node = next((nd for nd in bfs if nd.label is None and nd.cls == h.key), None)
+        if node is None:
+            (notes if not is_header(h, section) or h.key == "none" else extra).append(h)
+        else:
+            node.label = h
+
+    def printed_leaves(nd) -> list[Node]:
+        if not nd.children:
+            return [nd] if nd.label is not None else []
+        return [x for c in nd.children for x in printed_leaves(c)]
+
+    cells: list[tuple[Label, int, int, int, int]] = []
+    leaves: list[tuple[Label, list[str]]] = []
+
+    def depth_of(nd) -> int:
+        d, p = 0, nd.parent
+        while p is not None:
+            if p.label is not None and printed_leaves(p):
+                d += 1
+            p = p.parent
+        return d
+
+    all_leaves = [x for r in roots for x in printed_leaves(r)]
+    height = max((depth_of(x) for x in all_leaves), default=0) + 1
+    col = 0
+
+    def place(nd):
+        nonlocal col
+        if not nd.children:
+            if nd.label is None:
+                return
+            d = depth_of(nd)
+            cells.append((nd.label, d, col, height - d, 1))
+            groups, p = [], nd.parent
+            while p is not None:
+                groups.insert(0, p.cls)
+                p = p.parent
+            leaves.append((nd.label, groups))
+            col += 1
+            return
+        n = len(printed_leaves(nd))
+        if n == 0:
+            return
+        if nd.label is not None:
+            cells.append((nd.label, depth_of(nd), col, 1, n))
+        for c in nd.children:
+            place(c)
+
+    for r in roots:
+        place(r)
+    for h in extra:
+        cells.append((h, height - 1, col, 1, 1))
+        leaves.append((h, []))
+        col += 1
+    return HeaderLayout(cells, height, leaves, notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grid
+
+_LEVELS = [re.compile(r"^[一二三四五六七八九十]+[、.．]"),
+           re.compile(r"^[（(][一二三四五六七八九十]+[)）]"),
+           re.compile(r"^(?:\d{1,2}[.．、]|[（(]\d{1,2}[)）])")]
+
+
+def label_level(text: str) -> int | None:
+    for lvl, pat in enumerate(_LEVELS):
+        if pat.match(text.strip()):
+            return lvl
+    return None
+
+
+def chain_levels(chain: list[Label]) -> list[int]:
+    out = []
+    for i, lab in enumerate(chain):
+        lvl = label_level(lab.text)
+        prev = out[-1] if out else -1
+        if lvl is None:
+            lvl = prev + 1 if i > 0 else 0
+        out.append(max(lvl, prev + 1))
+    return out
+
+
+@dataclass
+class _B:
+    """A cell being built (cells are frozen)."""
+
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+    span: tuple[int, int] | None = None
+    alternatives: tuple = ()
+
+    def cell(self) -> Cell:
+        return Cell(self.text, self.row, self.col, self.rowspan, self.colspan, engine="text",
+                    confidence=1.0, span=self.span, alternatives=self.alternatives)
+
+
+def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=None
+                 ) -> tuple[Grid, list[Issue], list[dict]]:
+    """Lay the rows out as a grid; split value runs; returns (grid, issues, digit runs)."""
+    model = model or load_default()
+    issues: list[Issue] = []
+    table = spec.TABLE_OF_SECTION[section]
+    levels = [chain_levels(r.chain) for r in rows]
+    n_label = max((lv[-1] + 1 for lv in levels if lv), default=0)
+    layouts = [layout_header(r.header, section) if r.header else None for r in rows]
+
+    # provisional row keys, for the arithmetic only
+    chain_inputs = []
+    for r in rows:
+        if r.chain:
+            ctx = r.chain[-2].text if len(r.chain) > 1 else ""
+            chain_inputs.append(LabelInput(r.chain[-1].text, ctx, section, "row"))
+    chain_preds = iter(model.predict(chain_inputs) if chain_inputs else [])
+    row_keys = [next(chain_preds).best if r.chain else None for r in rows]
+
+    # runs: every row's values, split into the header's number of cells
+    current = None
+    run_rows: list[digitruns.RunRow] = []
+    row_layout = []
+    for r, lay, rk in zip(rows, layouts, row_keys):
+        if lay is not None:
+            current = lay
+        row_layout.append(current)
+        leaves = current.leaves if current else []
+        n_chunks = sum(len(v.text.split()) if v.kind == "value" else 1 for v in r.values)
+        n = len(leaves) if leaves else n_chunks
+        if not glued and n_chunks != n:
+            n = n_chunks            # a line per cell: the row prints its own cells
+        keys, dec, sig = [], [], []
+        for i in range(n):
+            key = None
+            if i < len(leaves):
+                leaf, groups = leaves[i]
+                col = leaf.key[4:] if leaf.key.startswith("col.") else None
+                if col and table == "review_litigation":
+                    grp = [g for g in groups if g.startswith("review_litigation.")]
+                    key = f"{grp[-1]}.{col}" if grp else None
+                elif col and rk and rk.startswith(table + "."):
+                    key = f"{rk}.{col}"
+            keys.append(key)
+            colname = key.rsplit(".", 1)[1] if key else None
+            dec.append(key is None or key in spec.DECIMAL_FIELDS)
+            sig.append(colname is None or colname in spec.SIGNED_COLUMNS)
+        pieces = []
+        for v in r.values:
+            if v.kind == "blank":
+                pieces.append(digitruns.Piece("", v.start, splittable=False))
+            else:
+                pieces.extend(digitruns.run_to_chunks(v.text, v.start))
+        label = r.chain[-1].text if r.chain else ""
+        rr = digitruns.RunRow(label, pieces, n, keys, dec, sig)
+        rr.candidates = _candidates(rr)
+        run_rows.append(rr)
+
+    alive, relaxed = digitruns.solve_rows(run_rows, {})
+    if relaxed:
+        issues.append(Issue("arithmetic", f"section {section}: no split of the glued digit runs "
+                            "satisfies every rule of the template; only each row's own total was "
+                            "used to split them", stage="ingest"))
+
+    # build the cells
+    b: list[_B] = []
+    digit_runs: list[dict] = []
+    r_at = 0
+    open_groups: dict[int, _B] = {}
+    n_cols_total = n_label + max((len(x.leaves) for x in layouts if x), default=0)
+    n_cols_total = max([n_cols_total] + [n_label + rr.n for rr in run_rows])
+    for i, (row, lay, lv, rr) in enumerate(zip(rows, layouts, levels, run_rows)):
+        if lay is not None:
+            open_groups.clear()
+            width = max(len(lay.leaves), 1)
+            if lay.top:
+                for t in lay.top:
+                    b.append(_B(t.text, r_at, 0, 1, n_label + width, t.tok.start and
+                                (t.tok.start, t.tok.end)))
+                    r_at += 1
+            for nt in lay.notes:
+                b.append(_B(nt.text, r_at, 0, 1, max(n_label + width, 1),
+                            (nt.tok.start, nt.tok.end)))
+                r_at += 1
+            if lay.corner and n_label:
+                c0 = lay.corner[0]
+                b.append(_B(c0.text, r_at, 0, lay.height, n_label, (c0.tok.start, c0.tok.end)))
+            for lab, hr, hc, rs, cs in lay.cells:
+                b.append(_B(lab.text, r_at + hr, n_label + hc, rs, cs,
+                            (lab.tok.start, lab.tok.end)))
+            r_at += lay.height
+        # the label chain
+        if lv:
+            first = lv[0]
+            for lvl in list(open_groups):
+                if lvl >= first:
+                    del open_groups[lvl]
+            for lvl in range(first):
+                g = open_groups.get(lvl)
+                if g is not None and g.row + g.rowspan == r_at:
+                    g.rowspan += 1
+            for k, (lab, lvl) in enumerate(zip(row.chain, lv)):
+                nxt = lv[k + 1] if k + 1 < len(lv) else n_label
+                cell = _B(lab.text, r_at, lvl, 1, max(1, nxt - lvl), (lab.tok.start, lab.tok.end))
+                b.append(cell)
+                if k + 1 < len(lv):
+                    open_groups[lvl] = cell
+        # the values
+        cands = [rr.candidates[j] for j in alive[i]]
+        width = len(lay.leaves) if lay else 0
+        cur = row_layout[i]
+        width = len(cur.leaves) if cur and cur.leaves else rr.n
+        run_span = (min(p.start for p in rr.pieces), max(p.start + len(p.text)
+                                                          for p in rr.pieces)) \
+            if rr.pieces else None
+        if not cands:
+            issues.append(Issue("unreadable", f"section {section}, row {rr.label!r}: the values "
+                                f"{' '.join(p.text for p in rr.pieces)!r} cannot be read as "
+                                f"{rr.n} numbers", stage="ingest"))
+            r_at += 1
+            continue
+        chosen = cands[0] if len(cands) == 1 else None
+        is_run = any(len(p.text) > 1 for p in rr.pieces) and (
+            len(rr.candidates) > 1 or len(rr.pieces) < rr.n)
+        if is_run and glued:
+            digit_runs.append({"span": list(run_span), "text": text[run_span[0]:run_span[1]],
+                               "label": rr.label, "n": rr.n,
+                               "candidates": [[c[0] for c in cand] for cand in cands],
+                               "chosen": [c[0] for c in chosen] if chosen else None})
+        for j in range(rr.n):
+            vals = {cand[j][0] for cand in cands}
+            colspan = 1
+            if j == rr.n - 1 and rr.n < width:
+                colspan = width - rr.n + 1
+            if len(vals) == 1:
+                t, s, e = cands[0][j]
+                b.append(_B(t, r_at, n_label + j, 1, colspan, (s, e) if e > s else None))
+            else:
+                share = Counter(cand[j][0] for cand in cands)
+                alts = tuple((v, round(c / len(cands), 4)) for v, c in share.most_common())
+                b.append(_B("", r_at, n_label + j, 1, colspan, run_span, alts))
+        if rr.n < width and not glued:
+            issues.append(Issue("low_confidence", f"section {section}, row {rr.label!r}: "
+                                f"{rr.n} value(s) where the header has {width} columns; the "
+                                "missing cells at the end are left out", stage="ingest"))
+        r_at += 1
+    grid = Grid([x.cell() for x in b], section=section, source_kind="text")
+    return grid, issues, digit_runs
+
+
+def _candidates(rr: digitruns.RunRow):
+    out = []
+    per = []
+    for p in rr.pieces:
+        if p.text == "":
+            per.append([[("", p.start, p.start)]])
+        else:
+            per.append(digitruns.chunk_splits(p))
+    import itertools
+    for combo in itertools.product(*per):
+        cells = [c for part in combo for c in part]
+        if len(cells) != rr.n:
+            continue
+        ok = True
+        for i, (t, _, _) in enumerate(cells):
+            if t and (("." in t and not rr.decimal_ok[i]) or (t[0] in "+-"
+                                                               and not rr.signed_ok[i])):
+                ok = False
+                break
+        if ok:
+            out.append(tuple(cells))
+        if len(out) >= digitruns.MAX_CANDIDATES:
+            break
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole text
+
+
+def is_glued(text: str, start: int, end: int) -> bool:
+    """A region whose table cells are run together: few lines, labels glued to digits."""
+    region = text[start:end]
+    lines = [ln for ln in region.split("\n") if ln.strip()]
+    if not lines:
+        return False
+    glued = sum(1 for ln in lines if re.search(r"[\u4e00-\u9fff]\d|\d[\u4e00-\u9fff]", ln))
+    return len(lines) <= 3 or glued / len(lines) > 0.5
+
+
+def text_to_grids(text: str, model=None) -> tuple[list[Grid], list[Issue], list[dict]]:
+    """Every statistical table of a scraped text as a grid; plus issues and the digit runs."""
+    model = model or load_default()
+    grids, issues, runs = [], [], []
+    for section, start, end in text_to_sections(text):
+        glued = is_glued(text, start, end)
+        toks = region_to_tokens(text, start, end)
+        rows = tokens_to_rows(toks, section, glued, model)
+        if not rows:
+            continue
+        grid, iss, dr = rows_to_grid(rows, section, text, glued, model)
+        if grid.cells:
+            grids.append(grid)
+        issues += iss
+        runs += dr
+    return grids, issues, runs
+
+
+def debug_rows(text: str) -> str:
+    """The rows found in each section, one per line (for looking at a new scrape)."""
+    out = []
+    model = load_default()
+    for section, start, end in text_to_sections(text):
+        glued = is_glued(text, start, end)
+        out.append(f"== section {section} ({'glued' if glued else 'cells'}) {start}-{end}")
+        for r in tokens_to_rows(region_to_tokens(text, start, end), section, glued, model):
+            if r.header:
+                out.append("  header: " + " | ".join(f"{h.text}<{h.key}>" for h in r.header))
+            out.append("  " + " / ".join(c.text for c in r.chain) + " :: " +
+                       " ".join(v.text or "_" for v in r.values))
+    return "\n".join(out)
