@@ -321,23 +321,31 @@ def _add_errors(rng: random.Random, f: dict, keys: list[str]) -> list[str]:
         if kind == "review_total":
             grp = rng.choice(spec.REVIEW_ROWS)
             key = f"review_litigation.{grp}.total"
+            old = f[key]
             parts = sum(f[f"review_litigation.{grp}.{c}"] for c in spec.REVIEW_COLUMNS[:-1])
             # a total left at 0 beside non-zero parts (as printed in hongze_2023), or off by one
             f[key] = 0 if parts and rng.random() < 0.6 else parts + rng.choice([1, 2])
         elif kind == "request_total":
             row = rng.choice(["new", "total", "granted", "unavailable.not_held"])
             key = f"requests.{row}.total"
+            old = f[key]
             f[key] = max(0, f[key] + rng.choice([-2, -1, 1, 1, 2, 10]))
         elif kind == "request_cell":
             cands = [k for k in keys if k.startswith("requests.") and k.endswith(
                 ".natural_person")]
             key = rng.choice(cands)
+            old = f[key]
             f[key] = max(0, f[key] + rng.choice([-1, 1, 1, 3]))
         else:
             key = f"requests.carried_forward.{rng.choice(['natural_person', 'total'])}"
+            old = f[key]
             f[key] = f[key] + rng.choice([1, 2])
+        if f[key] == old:
+            f[key] = old + 1                 # an error must change what is printed
         if key not in altered:
             altered.append(key)
+    if not spec.broken_rules(f):             # two errors that cancel out: make one stick
+        f[altered[0]] += 1
     return altered
 
 
@@ -398,7 +406,7 @@ def draw_layout(rng: random.Random, severity: int | None = None) -> Layout:
         margin_top=float(rng.randint(56, 90)),
         margin_bottom=float(rng.randint(56, 85)),
         line_spacing=rng.choice([1.5, 1.65, 1.75, 1.9]),
-        label_width=rng.uniform(0.36, 0.5),
+        label_width=rng.uniform(0.44, 0.58),
         ruling=rng.choices(RULINGS, [0.75, 0.15, 0.1])[0],
         shade_headers=rng.random() < 0.45,
         shade_color=rng.choice([(0.86, 0.9, 0.95), (0.85, 0.85, 0.85), (0.93, 0.93, 0.93)]),
