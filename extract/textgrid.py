@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from . import digitruns, spec
+from . import digitruns, numbers, spec
 from .classifier import LabelInput, load_default
 from .model import Cell, Grid, Issue
 
@@ -189,10 +189,26 @@ def region_to_tokens(text: str, start: int, end: int) -> list[Tok]:
             toks.append(Tok("blank", "", off, off))
             prev_label_line = None
             continue
+        if numbers.is_null_text(raw.strip()) and not glued_line(raw):
+            # a printed dash or slash (—, ／, 无): a value cell that reads as null
+            lead = len(raw) - len(raw.lstrip())
+            toks.append(Tok("value", raw.strip(), off + lead, off + lead + len(raw.strip())))
+            prev_label_line = None
+            continue
         line_toks = line_to_tokens(raw, off)
         toks.extend(line_toks)
         prev_label_line = li if line_toks and line_toks[-1].kind == "label" else None
+    # blank cells at the very end of the region (before the next heading's line)
+    n_tail = (len(lines) - 1) - content[-1] - 1
+    if g and n_tail > g and toks and toks[-1].kind in ("value", "blank"):
+        k, _ = _decode_gap(n_tail, g, r)
+        off = lines[-1][0]
+        toks.extend(Tok("blank", "", off, off) for _ in range(k))
     return toks
+
+
+def glued_line(raw: str) -> bool:
+    return len(raw.strip()) > 3
 
 
 def _decode_gap(n: int, g: int, r: int | None) -> tuple[int, bool]:
@@ -253,6 +269,7 @@ def lexicon() -> tuple[str, ...]:
     for w in ("信息内容", "申请人情况", "行政复议", "行政诉讼", "本年增减", "本年增/减",
               "法人或其他组织", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"):
         add(w)
+    words |= {w.replace("或", "或者") for w in words if "或" in w and "或者" not in w}
     return tuple(sorted(words, key=len, reverse=True))
 
 
@@ -537,11 +554,9 @@ def layout_header(header: list[Label], section: str) -> HeaderLayout:
 
     for r in roots:
         place(r)
-    for h in extra:
-        cells.append((h, height - 1, col, 1, 1))
-        leaves.append((h, []))
-        col += 1
-    return HeaderLayout(cells, height, leaves, notes)
+    # a header label with no place in the template's columns (a second 其他, a stray fragment)
+    # must not add a value column: it is kept as a note above the header
+    return HeaderLayout(cells, height, leaves, notes + extra)
 
 
 # ---------------------------------------------------------------------------------------------
