@@ -657,8 +657,18 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
                 pieces.extend(digitruns.run_to_chunks(v.text, v.start))
         label = r.chain[-1].text if r.chain else ""
         rr = digitruns.RunRow(label, pieces, n, keys, dec, sig)
-        rr.candidates = _candidates(rr)
         run_rows.append(rr)
+    # a glued stream drops blank cells without a trace: if some row holds fewer digits than
+    # cells, any row may have lost blanks, and a split must consider them
+    blanks_dropped = glued and any(
+        sum(ch.isdigit() for p in rr.pieces for ch in p.text) < rr.n for rr in run_rows)
+    if blanks_dropped:
+        issues.append(Issue("low_confidence", f"section {section}: the glued text dropped blank "
+                            "cells (a row has fewer digits than cells), so each row's digits may "
+                            "sit in any of its cells; only splits the arithmetic proves are taken",
+                            stage="ingest"))
+    for rr in run_rows:
+        rr.candidates = _candidates(rr, blanks_dropped)
 
     alive, relaxed = digitruns.solve_rows(run_rows, {})
     if relaxed:
@@ -752,7 +762,7 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
     return grid, issues, digit_runs
 
 
-def _candidates(rr: digitruns.RunRow):
+def _candidates(rr: digitruns.RunRow, blanks: bool = False):
     out = []
     per = []
     for p in rr.pieces:
@@ -761,8 +771,27 @@ def _candidates(rr: digitruns.RunRow):
         else:
             per.append(digitruns.chunk_splits(p))
     import itertools
-    for combo in itertools.product(*per):
-        cells = [c for part in combo for c in part]
+    def spread(cells):
+        """``cells`` with blank cells inserted to make ``rr.n`` (all placements)."""
+        if len(cells) == rr.n or not blanks:
+            yield cells
+            return
+        if len(cells) > rr.n:
+            return
+        for where in itertools.combinations(range(rr.n), rr.n - len(cells)):
+            it = iter(cells)
+            out_cells = []
+            for k in range(rr.n):
+                if k in where:
+                    anchor = cells[0][1] if cells else 0
+                    out_cells.append(("", anchor, anchor))
+                else:
+                    out_cells.append(next(it))
+            yield out_cells
+
+    combos = (c for combo in itertools.product(*per)
+              for c in spread([x for part in combo for x in part]))
+    for cells in combos:
         if len(cells) != rr.n:
             continue
         ok = True
