@@ -34,9 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (modname, help_) in COMMANDS.items():
+        try:
+            mod = _module(modname)
+        except ImportError as e:  # an optional dependency is missing: say so when it is used
+            p = sub.add_parser(name, help=f"{help_} (unavailable: {e})")
+            p.set_defaults(_module=modname, _unavailable=str(e))
+            continue
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(_module=modname)
-        _module(modname).add_arguments(p)
+        mod.add_arguments(p)
     return parser
 
 
@@ -52,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0) and ExitCode.bad_args
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
                         format="gkreport: %(levelname)s: %(message)s")
+    if getattr(args, "_unavailable", None):
+        print(f"gkreport: error: `{args.command}` is unavailable here: {args._unavailable}",
+              file=sys.stderr)
+        return ExitCode.bad_args
     try:
         return _module(args._module).run(args)
     except GkError as e:
