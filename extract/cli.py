@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("extract.cmd_extract", "extract records from report files"),
     "train": ("extract.cmd_train", "rebuild the row/column label classifier from training_data/"),
     "labels": ("extract.cmd_labels", "classify label strings read from stdin, one per line"),
+    "batch": ("extract.cmd_batch", "bulk-convert files, folders and archives into OUTDIR (resumable)"),
     "eval": ("extract.cmd_eval", "score extracted records against hand-labelled truth"),
     "synth": ("extract.cmd_synth", "generate realistic reports (PDF, scan, image, HTML, text) with exact truth"),
 }
