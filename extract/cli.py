@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("extract.cmd_train", "rebuild the row/column label classifier from training_data/"),
     "labels": ("extract.cmd_labels", "classify label strings read from stdin, one per line"),
     "batch": ("extract.cmd_batch", "bulk-convert files, folders and archives into OUTDIR (resumable)"),
+    "export": ("extract.cmd_export", "write a batch's store as CSV, Parquet or xlsx tables"),
     "eval": ("extract.cmd_eval", "score extracted records against hand-labelled truth"),
     "synth": ("extract.cmd_synth", "generate realistic reports (PDF, scan, image, HTML, text) with exact truth"),
 }
