@@ -147,7 +147,8 @@ def solve_rows(rows: list[RunRow], fixed: dict[str, object]) -> tuple[list[list[
     keys = set(fixed)
     for r in rows:
         keys.update(k for k in r.keys if k)
-    rules = spec.rules_for(keys)
+    # a rule with an empty side (no disposition row among the keys) says nothing here
+    rules = [r for r in spec.rules_for(keys) if r.left and r.right]
     pos = {}
     for ri, r in enumerate(rows):
         for ci, k in enumerate(r.keys):

@@ -74,6 +74,18 @@ def decode_bytes(data: bytes, path, html: bool = False) -> tuple[str, str, list[
         return data.decode("utf-8"), "utf-8", issues
     except UnicodeDecodeError:
         pass
+    # Chinese pages without a declared charset are nearly always GBK/GB18030 (or Big5): take
+    # the first that decodes strictly into mostly CJK text
+    for enc in ("gb18030", "big5hkscs"):
+        try:
+            t = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        wide = [ch for ch in t if ord(ch) > 127]
+        cjk = sum(1 for ch in wide if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
+                  or "\uff00" <= ch <= "\uffef")
+        if wide and cjk / len(wide) > 0.9:
+            return t, enc, issues
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
