@@ -9,7 +9,7 @@ SYS_STAMP := $(VENV)/.system-packages
 # pages, Chromium for the review page's browser test.
 DEBS := fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk poppler-utils chromium
 
-.PHONY: install system-deps demo test test-fast train bench eval fuzz clean
+.PHONY: install system-deps demo test test-fast train bench eval fuzz clean synth-eval
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -42,6 +42,12 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pdf_text.py
+
+# The generated evaluation set (docs/synth.md): deterministic from the seed, committed.
+synth-eval: $(STAMP) $(SYS_STAMP)
+	rm -f eval/generated/synth_*
+	$(BIN)/gkreport synth --n 8 --seed 2024 --kinds pdf,html,text --out eval/generated
+	$(BIN)/gkreport synth --n 2 --start 8 --seed 2024 --kinds scan --severity 2 --out eval/generated
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

@@ -20,6 +20,7 @@ import io
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import ExitCode, GkError
 from .synth import SynthReport
@@ -58,6 +59,7 @@ def font_name(key: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1 << 16)
 def _width(text: str, font: str, size: float) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
     return stringWidth(text, font, size)
@@ -335,7 +337,13 @@ class PdfRenderer:
 
 def render_pdf(rep: SynthReport, blocks: list[Block] | None = None) -> bytes:
     """The born-digital PDF of a generated report, as bytes."""
-    r = PdfRenderer(rep)
-    for b in blocks if blocks is not None else document_blocks(rep):
-        r.block(b)
-    return r.finish()
+    from reportlab import rl_config
+    saved = rl_config.useA85
+    rl_config.useA85 = 0        # binary streams: smaller, and no pure-Python ASCII85 pass
+    try:
+        r = PdfRenderer(rep)
+        for b in blocks if blocks is not None else document_blocks(rep):
+            r.block(b)
+        return r.finish()
+    finally:
+        rl_config.useA85 = saved
