@@ -185,7 +185,9 @@ def add_spaces(label: str, rng: random.Random) -> str:
 
 
 def truncate(label: str, rng: random.Random) -> str:
-    if len(label) < 10:
+    import re
+
+    if len(re.sub(r"\s", "", label)) < 10:
         return label
     return label[:rng.randint(int(len(label) * 0.75), len(label) - 1)]
 
@@ -286,7 +288,7 @@ def generate(seed: int = 0, per_example: int = 20,
                 text = PERTURBATIONS[kind](text, rng)
             if ctx and rng.random() < 0.3:
                 ctx = PERTURBATIONS[rng.choice(kinds)](ctx, rng)
-            if y.startswith(("requests.", "review_litigation.")) and ctx and rng.random() < 0.15:
+            if y.startswith(("requests.", "review_litigation.")) and ctx and rng.random() < 0.3:
                 # the group label printed inline before the first sub-row
                 text = ctx + text
             if ctx and rng.random() < 0.15:
