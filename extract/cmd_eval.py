@@ -11,6 +11,7 @@ that CI can gate on it. See eval/README.md.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from .errors import ExitCode, GkError, InputFileError, OptionsError
 
 DEFAULT_OUT = "eval-report"
+RUN_DIR = "run"          # with --run: the batch output folder inside REPORT_DIR
 # Exit code when a threshold is not met.
 THRESHOLD_FAILED = ExitCode.some_failed
 # Files of a documents folder that are never documents.
@@ -49,6 +51,9 @@ def add_arguments(p):
     p.add_argument("--full", action="store_true", help="print every table, not just the "
                    "scoreboard")
     p.add_argument("--jobs", type=int, default=None, help="parallel extractions with --run")
+    p.add_argument("--resume", action="store_true", help="with --run: keep the records an "
+                   "earlier run into the same --out made (same pipeline version) instead of "
+                   "extracting again")
     add_option_arguments(p)
 
 
@@ -92,7 +97,8 @@ def run(args) -> int:
         preds += _manifest_gaps(preds, manifest, Path(args.pred))
         mode, source = "pred", str(args.pred)
     else:
-        preds = run_documents(Path(args.run), out, manifest, options_from_args(args), args.jobs)
+        preds = run_documents(Path(args.run), out, manifest, options_from_args(args), args.jobs,
+                              args.resume)
         mode, source = "run", str(args.run)
     truths = E.truths_for(preds, args.truth, [m.truth for m in manifest or []])
     ev = E.evaluate(preds, truths, all_truths_expected=manifest is None)
@@ -151,71 +157,70 @@ def list_documents(docs_dir: Path, manifest) -> list[Path]:
             and p.suffix.lower() not in NOT_DOCUMENTS]
 
 
-def run_documents(docs_dir: Path, out: Path, manifest, options, jobs) -> list:
-    """Extract every document through the batch machinery and turn each outcome into a
-    ``Prediction``; a document that yields no record is a failed prediction, not a crash."""
-    from . import evaluate as E
+def run_documents(docs_dir: Path, out: Path, manifest, options, jobs, resume: bool = False) -> list:
+    """Extract every document through the batch machinery (into ``out/run``) and turn each
+    outcome into a ``Prediction``; a document that yields no record is a failed prediction.
 
-    try:
-        from . import batch
-    except ImportError:
-        raise OptionsError("--run needs the batch machinery (extract/batch.py), which this "
-                           "installation lacks; extract the documents with `gkreport extract "
-                           "FILES -o DIR` and evaluate with --pred DIR") from None
+    The batch store skips contents it has already done for this pipeline version; an
+    evaluation measures the code as it is, so ``out/run`` is emptied first unless ``resume``.
+    """
+    from . import batch
+
     docs = list_documents(docs_dir, manifest)
     if not docs:
         raise InputFileError(docs_dir, "no documents in this folder")
+    missing = [d for d in docs if not d.exists()]
+    if missing:
+        raise InputFileError(missing[0], "listed in the manifest but not found")
     by_doc = {Path(m.document).name: m for m in manifest or []}
-    run_dir = out / "run"
-    result = batch.run_batch(docs, run_dir, options=options, jobs=jobs)
-    return predictions_from_batch(docs, run_dir, result, by_doc)
+    run_dir = out / RUN_DIR
+    if not resume and (run_dir / "gkreport.duckdb").exists():
+        shutil.rmtree(run_dir)
+    summary = batch.run_batch(docs, run_dir, options=options, jobs=jobs or 1,
+                              progress=sys.stderr.isatty())
+    return predictions_from_batch(docs, run_dir, summary, by_doc)
 
 
-def predictions_from_batch(docs, run_dir: Path, result, by_doc) -> list:
-    """Pair each document with the record the batch wrote for it (``run_dir/records/``)."""
+def predictions_from_batch(docs, run_dir: Path, summary, by_doc) -> list:
+    """Pair each document with its batch outcome: the record (``run_dir/records/SHA.json``) and
+    the extraction seconds the store kept; no record makes a failed prediction."""
     from . import evaluate as E
-    from .pipeline import output_name
+    from .store import Store
 
-    outcomes = _batch_outcomes(result)
+    outcomes = summary.by_path()
+    seconds: dict[str, float] = {}
+    with Store(run_dir, read_only=True) as store:
+        for table in ("failures", "reports"):   # a report's time wins over an earlier failure's
+            for sha, secs in store.query(f"SELECT sha256, seconds FROM {table} "
+                                         "WHERE sha256 IS NOT NULL"):
+                if secs is not None:
+                    seconds[sha] = float(secs)
     preds = []
     for doc in docs:
         m = by_doc.get(doc.name)
         truth = m.truth if m else E.doc_name(doc)
-        info = outcomes.get(str(doc)) or outcomes.get(doc.name) or {}
-        rec_path = info.get("record") or run_dir / "records" / output_name(doc)
-        rec_path = Path(rec_path)
+        o = outcomes.get(str(doc.absolute())) or outcomes.get(str(doc.resolve())) \
+            or outcomes.get(str(doc))
         record = None
-        if rec_path.is_file():
+        if o is not None and o.record is not None and Path(o.record).is_file():
             try:
-                record = json.loads(rec_path.read_text(encoding="utf-8"))
+                record = json.loads(Path(o.record).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 record = None
-        seconds = info.get("seconds")
-        if record is not None and record.get("fields") is not None:
-            preds.append(E.prediction_from_record(record, doc.name, truth,
-                                                  kind=m.kind if m else None, seconds=seconds))
-            preds[-1].document = doc.name
+        secs = seconds.get(o.sha256) if o is not None and o.sha256 else None
+        if record is not None and isinstance(record.get("fields"), dict):
+            p = E.prediction_from_record(record, doc.name, truth, kind=m.kind if m else None,
+                                         seconds=secs)
+            p.document = doc.name
+            if p.error is None and record.get("status") == "failed":
+                p.error = o.reason
+            preds.append(p)
         else:
             kind = (m.kind if m else None) or E.guess_kind(doc)
-            preds.append(E.failed_prediction(doc.name, truth, kind,
-                                             info.get("error") or "extraction gave no record",
-                                             seconds))
+            reason = (o.reason if o is not None else None) or "extraction gave no record"
+            preds.append(E.failed_prediction(doc.name, truth, kind, reason, secs,
+                                             o.sha256 if o is not None else None))
     return preds
-
-
-def _batch_outcomes(result) -> dict:
-    """Per-document outcome (record path, seconds, error) from whatever run_batch returns."""
-    out = {}
-    items = getattr(result, "results", None) or getattr(result, "items", None) or []
-    if callable(items):
-        items = []
-    for it in items:
-        d = it if isinstance(it, dict) else getattr(it, "__dict__", {})
-        key = str(d.get("input") or d.get("path") or "")
-        if key:
-            out[key] = {"record": d.get("record") or d.get("output"),
-                        "seconds": d.get("seconds"), "error": d.get("error")}
-    return out
 
 
 def _write_template(args, options) -> int:
