@@ -49,5 +49,12 @@ synth-eval: $(STAMP) $(SYS_STAMP)
 	$(BIN)/gkreport synth --n 8 --seed 2024 --kinds pdf,html,text --out eval/generated
 	$(BIN)/gkreport synth --n 2 --start 8 --seed 2024 --kinds scan --severity 2 --out eval/generated
 
+# The evaluation harness (eval/README.md): dev set and generated set, scoreboard per input kind;
+# full reports (report.html, report.md, fields.csv, summary.json) under eval-report/.
+EVAL_JOBS ?= 2
+eval: $(STAMP) $(SYS_STAMP)
+	$(BIN)/gkreport eval --truth eval/dev_set --run eval/dev_set --jobs $(EVAL_JOBS) --out eval-report/dev --title "Dev set (eval/dev_set)"
+	$(BIN)/gkreport eval --truth eval/generated --run eval/generated --jobs $(EVAL_JOBS) --out eval-report/generated --title "Generated set (eval/generated)"
+
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info
