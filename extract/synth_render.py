@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ExitCode, GkError
@@ -84,13 +83,6 @@ def wrap(text: str, font: str, size: float, width: float, first_indent: float = 
         lines.append(cur)
         first_indent = 0
     return lines
-
-
-@dataclass
-class _Style:
-    font: str
-    size: float
-    digits: str
 
 
 class PdfRenderer:
