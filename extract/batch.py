@@ -8,6 +8,7 @@ Public API (stable: ``gkreport batch`` and the evaluation harness call it)::
               max_memory_mb: int = DEFAULT_MAX_MEMORY_MB,
               ray_address: str | None = None) -> BatchSummary
 
+    jobs=0: one worker per core (local), or per CPU of the Ray cluster (ray).
     BatchSummary.outcomes      one Outcome per input path: path, sha256, status
                                (ok | partial | failed | skipped), record (Path of the JSON
                                record, or None), reason (why it failed or was skipped),
@@ -1026,7 +1027,7 @@ def batch_options(options: Options, jobs: int, engine: str = "local") -> Options
         return options
     if engine == "ray":
         return options.with_(threads=1)
-    return options.with_(threads=max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    return options.with_(threads=max(1, (os.cpu_count() or 1) // (jobs or os.cpu_count() or 1)))
 
 
 def run_batch(inputs: list[str | Path], outdir: Path, *, options: Options, jobs: int = 1,
@@ -1040,8 +1041,8 @@ def run_batch(inputs: list[str | Path], outdir: Path, *, options: Options, jobs:
 
     if engine not in ENGINES:
         raise OptionsError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
-    if jobs < 1:
-        raise OptionsError("--jobs must be at least 1")
+    if jobs < 0:
+        raise OptionsError("--jobs must be 0 (all cores, or the Ray cluster's CPUs) or more")
     if max_memory_mb < 1:
         raise OptionsError("--max-memory must be positive")
     outdir = Path(outdir)
@@ -1154,7 +1155,7 @@ def run_batch(inputs: list[str | Path], outdir: Path, *, options: Options, jobs:
 
                 engine_obj = RayEngine(options, jobs, max_memory_mb, address=ray_address)
             else:
-                engine_obj = LocalEngine(options, jobs, max_memory_mb)
+                engine_obj = LocalEngine(options, jobs or os.cpu_count() or 1, max_memory_mb)
             engine_obj.run(todo, on_result)
         sink.flush()
     except KeyboardInterrupt:

@@ -6,7 +6,6 @@ Exit 0 when every input gave a record, 1 when some failed (see the store's ``fai
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .cmd_extract import add_option_arguments, options_from_args
@@ -24,8 +23,8 @@ def add_arguments(p):
                    "per line")
     p.add_argument("--page-dirs", action="store_true", help="a folder holding only page images "
                    "is one report")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                   help="worker processes (default: the number of cores)")
+    p.add_argument("-j", "--jobs", type=int, default=0,
+                   help="workers (default 0: one per core; with Ray, one per cluster CPU)")
     p.add_argument("--engine", choices=ENGINES, default="local", help="local process pool "
                    "(default) or a Ray cluster (pip install gkreport[ray])")
     p.add_argument("--ray-address", metavar="ADDR", help="Ray cluster to join (e.g. auto, "
