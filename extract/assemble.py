@@ -80,8 +80,10 @@ def value_columns(dense, kinds) -> set[int]:
     return cols
 
 
-def classify_cells(grid: Grid, dense, kinds, vcols, model) -> dict[int, Labelled]:
-    """Classify every text cell once; returns id(cell) -> Labelled."""
+def classify_cells(grid: Grid, dense, kinds, vcols, model,
+                   contexts: dict[int, str] | None = None) -> dict[int, Labelled]:
+    """Classify every text cell once; returns id(cell) -> Labelled. ``contexts`` gives the group
+    label of row-label cells whose group is not printed right beside them."""
     numeric_rows = {r for r, row in enumerate(dense)
                     if any(c is not None and kinds[id(c)] == "numeric" for c in row)}
     inputs, cells, guessed = [], [], []
@@ -109,11 +111,103 @@ def classify_cells(grid: Grid, dense, kinds, vcols, model) -> dict[int, Labelled
                 left = dense[c.row][c.col - 1]
                 if left is not None and kinds[id(left)] == "text":
                     context = left.text
+            if contexts and not context and id(c) in contexts:
+                context = contexts[id(c)]
             inputs.append(LabelInput(c.text, context, grid.section, kind))
             cells.append(c)
             guessed.append(kind)
     preds = model.predict(inputs) if inputs else []
     return {id(c): Labelled(c, p, g) for c, p, g in zip(cells, preds, guessed)}
+
+
+def header_columns(dense, kinds, labels, vcols) -> set[int]:
+    """Columns under a column header that hold no label text: value columns even when every value
+    in them is blank (a column of blanks prints no number to find it by)."""
+    text_cols: set[int] = set()
+    numeric_rows = {r for r, row in enumerate(dense)
+                    if any(c is not None and kinds[id(c)] == "numeric" for c in row)}
+    for r in numeric_rows:
+        for k, c in enumerate(dense[r]):
+            if c is not None and kinds[id(c)] == "text" and c.colspan == 1:
+                text_cols.add(k)
+    out: set[int] = set()
+    for lb in labels.values():
+        if lb.is_col and lb.cell.colspan == 1 and lb.cell.col not in vcols \
+                and lb.cell.col not in text_cols:
+            out.add(lb.cell.col)
+    return out
+
+
+def group_contexts(dense, kinds, labels, vcols) -> dict[int, str]:
+    """The group label of row-label cells whose group is not printed right beside them.
+
+    Two printings: the group label in a row of its own above its sub-rows (inline), and a group
+    label in a merged cell drawn without ruling lines, so that it stands in one row of its group
+    only. Sub-rows then take the nearest group label above (inline) or the group label in a column
+    to their left found over blank slots, up or down.
+    """
+    def lab(c):
+        return labels.get(id(c)) if c is not None else None
+
+    def is_group(lb):
+        return lb is not None and (lb.is_group or lb.key in GROUP_ROW_KEYS) and \
+            lb.key not in HEADER_GROUPS
+
+    out: dict[int, str] = {}
+    inline: Labelled | None = None
+    for r, row in enumerate(dense):
+        cells = [c for c in dict.fromkeys(row) if c is not None]
+        labs = [lab(c) for c in cells if lab(c) is not None]
+        numeric = any(kinds[id(c)] == "numeric" for c in cells)
+        if not numeric and labs and all(is_group(lb) or lb.key == "none" for lb in labs) and \
+                any(is_group(lb) for lb in labs):
+            inline = [lb for lb in labs if is_group(lb)][-1]
+            continue
+        row_labels = [lb for lb in labs if lb.is_row and lb.kind != "column"]
+        if not row_labels:
+            continue
+        first = row_labels[0].cell
+        left = dense[r][first.col - 1] if first.col > 0 else None
+        if left is not None and kinds[id(left)] == "text":
+            continue  # its group is printed beside it
+        found = None
+        for k in range(first.col - 1, -1, -1):
+            if k in vcols:
+                break
+            found = _scan_group(dense, kinds, labels, r, k, is_group)
+            if found:
+                break
+        if found is None and inline is not None and len(row_labels) == 1 and \
+                not row_labels[0].key.split(".")[-1] in TOP_LEVEL_ROWS:
+            found = inline
+        if found is None:
+            if row_labels[0].key.split(".", 1)[-1] in TOP_LEVEL_ROWS:
+                inline = None
+            continue
+        out[id(first)] = found.cell.text
+    return out
+
+
+TOP_LEVEL_ROWS = ("new", "carried_over", "granted", "partly_granted", "total", "carried_forward",
+                  "other")
+
+
+def _scan_group(dense, kinds, labels, r, k, is_group):
+    """Nearest text cell up or down column ``k`` from row ``r`` over blank slots, if a group."""
+    best = None
+    for step in (-1, 1):
+        rr = r + step
+        dist = 1
+        while 0 <= rr < len(dense):
+            c = dense[rr][k]
+            if c is not None and kinds[id(c)] == "text":
+                lb = labels.get(id(c))
+                if is_group(lb) and (best is None or dist < best[0]):
+                    best = (dist, lb)
+                break
+            rr += step
+            dist += 1
+    return best[1] if best else None
 
 
 def infer_section(labels: dict[int, Labelled]) -> str | None:
@@ -228,13 +322,28 @@ def cells_to_fields(grid: Grid, dense, kinds, labels: dict[int, Labelled], vcols
     return out
 
 
+HEADER_GROUPS = ("group.org", "group.applicant", "group.litigation", "group.info_content")
+
+
+def is_header_label(lb: Labelled) -> bool:
+    """A column header: a column key, a heading over columns, or (section 四) a row group printed
+    over its columns."""
+    return lb.is_col or lb.key in HEADER_GROUPS or (
+        lb.kind == "column" and lb.key.startswith("review_litigation."))
+
+
 def header_chain(dense, kinds, labels, data_set, r, ks) -> list[Labelled]:
-    """The labels of the nearest header block above row ``r`` over columns ``ks``, top first."""
+    """The labels of the nearest header block above row ``r`` over columns ``ks``, top first.
+
+    Header rows are rows holding a column header; data rows, inline group rows (（三）不予公开
+    printed across the table) and notes between the header block and the row are passed over.
+    """
     chain: list[Labelled] = []
     started = False
     rr = r - 1
     while rr >= 0:
-        if rr in data_set:
+        row_labels = [labels[id(c)] for c in dense[rr] if c is not None and id(c) in labels]
+        if rr in data_set or not any(is_header_label(lb) for lb in row_labels):
             if started:
                 break
             rr -= 1
@@ -266,6 +375,13 @@ def assemble(doc: Document, record: Record, options: Options) -> None:
             grid.section = infer_section(labels)
             if grid.section is not None:
                 labels = classify_cells(grid, dense, kinds, vcols, model)
+        more = header_columns(dense, kinds, labels, vcols)
+        if more:
+            vcols |= more
+            labels = classify_cells(grid, dense, kinds, vcols, model)
+        contexts = group_contexts(dense, kinds, labels, vcols)
+        if contexts:
+            labels = classify_cells(grid, dense, kinds, vcols, model, contexts)
         slots += cells_to_fields(grid, dense, kinds, labels, vcols, record.issues)
     slots_to_record(slots, record)
     # (text ingester) glued digit runs: fields from a run the arithmetic could not split uniquely
