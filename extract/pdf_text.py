@@ -173,8 +173,11 @@ def chars_to_text(chars: list[dict]) -> str:
 
 def page_tables(page, page_no: int) -> tuple[list[PageTable], list[tuple[float, str]]]:
     """Tables on a pdfplumber page, and the text lines outside them as (top, text)."""
-    tables = page.find_tables(TABLE_SETTINGS)
     chars = page.chars
+    verticals = ruling_verticals(page.edges, chars)
+    settings = dict(TABLE_SETTINGS, vertical_strategy="explicit",
+                    explicit_vertical_lines=verticals)
+    tables = page.find_tables(settings)
     out = []
     boxes = []
     for t in tables:
@@ -190,15 +193,122 @@ def page_tables(page, page_no: int) -> tuple[list[PageTable], list[tuple[float, 
     outside = [c for c in chars if not any(
         b[0] - 1 <= (c["x0"] + c["x1"]) / 2 <= b[2] + 1
         and b[1] - 1 <= (c["top"] + c["bottom"]) / 2 <= b[3] + 1 for b in boxes)]
+    return out, text_lines(outside)
+
+
+def text_lines(chars) -> list[tuple[float, str]]:
     lines: list[list[dict]] = []
-    for ch in sorted(outside, key=lambda c: (round(c["top"]), c["x0"])):
+    for ch in sorted(chars, key=lambda c: (round(c["top"]), c["x0"])):
         if lines and abs(ch["top"] - lines[-1][0]["top"]) <= 2:
             lines[-1].append(ch)
         else:
             lines.append([ch])
-    text_lines = [(ln[0]["top"], "".join(c["text"] for c in sorted(ln, key=lambda c: c["x0"])))
-                  for ln in lines]
-    return out, text_lines
+    return [(ln[0]["top"], "".join(c["text"] for c in sorted(ln, key=lambda c: c["x0"])))
+            for ln in lines]
+
+
+# -- ruling: real vertical rules, outer borders, and virtual rules where a table has none -------
+
+MIN_H_RULE = 15.0        # a horizontal rule shorter than this is no table ruling
+REGION_GAP = 60.0        # rules further apart than this belong to different tables
+MIN_GAP = 4.0            # a white gap between text runs at least this wide may be a column gap
+
+
+def _v_edge(x, top, bottom) -> dict:
+    return {"object_type": "line", "x0": x, "x1": x, "top": top, "bottom": bottom,
+            "width": 0.0, "height": bottom - top}
+
+
+def ruling_verticals(edges, chars) -> list[dict]:
+    """Vertical rules for the table finder: the page's own, an outer border on each side of every
+    ruled region (tables drawn with open sides), and, in regions with no vertical rules at all
+    (tables ruled with horizontal lines only), virtual rules in the white gaps between text runs.
+    """
+    hs = [e for e in edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= MIN_H_RULE]
+    vs = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] >= 3]
+    out = [_v_edge(e["x0"], e["top"], e["bottom"]) for e in vs]
+    heading_tops = [top for top, text in text_lines(chars) if heading_section(text)]
+    for region in h_regions(hs, heading_tops):
+        top = min(e["top"] for e in region)
+        bottom = max(e["top"] for e in region)
+        x0 = min(e["x0"] for e in region)
+        x1 = max(e["x1"] for e in region)
+        out += [_v_edge(x0, top, bottom), _v_edge(x1, top, bottom)]
+        inner = _cluster([e["x0"] for e in vs if e["top"] < bottom - 1 and e["bottom"] > top + 1
+                          and x0 + 2 < e["x0"] < x1 - 2])
+        if len(inner) < 2:
+            ys = _cluster(sorted({round(e["top"], 1) for e in region}), 1.0)
+            region_chars = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1
+                            and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
+            # rules that start or end inside the table mark column boundaries too
+            ends = [x for e in region for x in (e["x0"], e["x1"]) if x0 + 2 < x < x1 - 2]
+            out += virtual_verticals(region_chars, ys, x0, x1, ends)
+    return out
+
+
+def h_regions(hs, heading_tops) -> list[list[dict]]:
+    """Horizontal rules grouped into table regions: split where rules are far apart or a section
+    heading stands between them."""
+    regions: list[list[dict]] = []
+    for e in sorted(hs, key=lambda e: e["top"]):
+        if regions:
+            last = max(x["top"] for x in regions[-1])
+            split = e["top"] - last > REGION_GAP or any(last < t < e["top"] for t in heading_tops)
+            if not split:
+                regions[-1].append(e)
+                continue
+        regions.append([e])
+    return [r for r in regions if len(r) >= 2]
+
+
+def virtual_verticals(chars, ys: list[float], x0: float, x1: float,
+                      rule_ends: list[float] = ()) -> list[dict]:
+    """Column gaps of a table ruled with horizontal lines only.
+
+    Per band between two rules, the white gaps between text runs that touch neither border are
+    candidate column boundaries; candidates are clustered across bands, and each band gets a
+    virtual rule at every cluster centre that falls in one of its own gaps (so a header spanning
+    several columns is never cut).
+    """
+    bands: list[list[tuple[float, float]]] = []
+    for top, bottom in zip(ys, ys[1:]):
+        spans = sorted((c["x0"], c["x1"]) for c in chars
+                       if top <= (c["top"] + c["bottom"]) / 2 <= bottom and c["text"].strip())
+        gaps = []
+        edge = x0
+        for a, b in spans:
+            if a - edge >= MIN_GAP:
+                gaps.append((edge, a))
+            edge = max(edge, b)
+        if x1 - edge >= MIN_GAP:
+            gaps.append((edge, x1))
+        bands.append(gaps)
+    cands = [(a + b) / 2 for gaps in bands for a, b in gaps
+             if a > x0 + 0.5 and b < x1 - 0.5]
+    centres = []
+    for group in _groups(sorted(cands), 8.0):
+        if len(group) >= 2:
+            centres.append(sum(group) / len(group))
+    # where a rule ends inside the table, its end is the boundary (not a gap's centre)
+    for group in _groups(sorted(rule_ends), 2.0):
+        x = sum(group) / len(group)
+        centres = [c for c in centres if abs(c - x) > 8.0] + [x]
+    out = []
+    for (top, bottom), gaps in zip(zip(ys, ys[1:]), bands):
+        for x in centres:
+            if any(a + 1 <= x <= b - 1 for a, b in gaps):
+                out.append(_v_edge(x, top, bottom))
+    return out
+
+
+def _groups(values: list[float], tol: float) -> list[list[float]]:
+    groups: list[list[float]] = []
+    for v in values:
+        if groups and v - groups[-1][-1] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return groups
 
 
 # -- sections and stacking ----------------------------------------------------------------------
