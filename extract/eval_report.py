@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import spec
-from .evaluate import CONFIDENCE_EDGES, Counts, Evaluation, calibration, confidence_bucket
+from .evaluate import Counts, Evaluation, calibration, confidence_bucket
 
 FIELD_COLUMNS = ["document", "kind", "key", "table", "row", "column", "label", "status", "truth",
                  "predicted", "flagged", "silent", "doc_failed", "printed_error", "confidence",
@@ -94,7 +94,8 @@ def _row_name(row_key: str) -> str:
 
 def documents_table(ev: Evaluation) -> Table:
     t = Table("Documents", ["document", "kind", "status", "fields", "accuracy", "wrong",
-                            "missing", "extra", "silent", "exact", "checks found", "seconds"])
+                            "missing", "extra", "silent", "exact", "checks found", "seconds"],
+              numeric_from=3)
     for d in ev.docs:
         c = d.counts
         status = "FAILED" if d.failed else (d.status or "?")
@@ -399,27 +400,29 @@ def plot_requests_grid(ev: Evaluation) -> bytes | None:
 
 
 def plot_calibration(ev: Evaluation) -> bytes | None:
-    """Accuracy against mean confidence per bucket; the diagonal is perfect calibration."""
+    """Reliability diagram: per confidence bucket, the accuracy (bar) beside the mean confidence
+    (marker). A calibrated extractor's bars reach its markers; bars below them mean the
+    confidence promises more than the values deliver."""
     buckets = [b for b in calibration(ev.rows) if b["mean_confidence"] is not None]
     if not buckets:
         return None
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 4.2))
-    lo = min(0.5, min(b["mean_confidence"] for b in buckets), min(b["accuracy"] for b in buckets))
-    ax.plot([lo, 1], [lo, 1], ls="--", color="#888", lw=1, label="perfect calibration")
-    xs = [b["mean_confidence"] for b in buckets]
-    ys = [b["accuracy"] for b in buckets]
-    ax.plot(xs, ys, "-o", color="#1f77b4", label="observed")
-    for b in buckets:
-        ax.annotate(f"{b['bucket']}\nn={b['n']}", (b["mean_confidence"], b["accuracy"]),
-                    textcoords="offset points", xytext=(4, -18), fontsize=7)
-    ax.set_xlim(lo - 0.02, 1.01)
-    ax.set_ylim(lo - 0.02, 1.02)
-    ax.set_xlabel("mean confidence of the bucket")
+    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(buckets), 3.8))
+    xs = range(len(buckets))
+    acc = [b["accuracy"] for b in buckets]
+    ax.bar(xs, acc, color="#5b9bd5", label="accuracy")
+    ax.plot(xs, [b["mean_confidence"] for b in buckets], "D", color="black", ms=6,
+            label="mean confidence")
+    for x, b in zip(xs, buckets):
+        ax.text(x, 0.02, f"n={b['n']}", ha="center", va="bottom", fontsize=7, color="white")
+        ax.text(x, b["accuracy"] + 0.01, f"{100 * b['accuracy']:.1f}%", ha="center",
+                va="bottom", fontsize=7)
+    ax.set_xticks(list(xs), [b["bucket"] for b in buckets], rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.1)
+    ax.set_xlabel("confidence bucket")
     ax.set_ylabel("accuracy (correct / fields)")
-    ax.set_title(f"Calibration (buckets {', '.join(f'{e:g}' for e in CONFIDENCE_EDGES)})",
-                 fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Calibration: accuracy per confidence bucket", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
     return _png(fig, plt)
 
 

@@ -392,3 +392,30 @@ def _manifest(tmp_path, doc, truth):
     p = tmp_path / "manifest.json"
     p.write_text(json.dumps([{"document": doc, "truth": str(truth)}]), "utf-8")
     return p
+
+
+def test_run_goes_through_batch_and_scores_failed_documents(tmp_path):
+    """--run: a real text report and a corrupt PDF; the PDF fails extraction and is scored as a
+    failed document (every truth field missing), not a crash."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(DEV / "fengze_2023.txt", docs)
+    shutil.copy(DEV / "fengze_2023.truth.json", docs)
+    (docs / "broken_2020.pdf").write_bytes(b"%PDF-1.4\n garbage, no objects\n")
+    (docs / "broken_2020.truth.json").write_text(json.dumps(TINY_TRUTH), "utf-8")
+    (docs / "README.md").write_text("not a document", "utf-8")
+    out = tmp_path / "rep"
+    assert cli.main(["eval", "--truth", str(docs), "--run", str(docs), "--out", str(out),
+                     "--no-plots"]) == 0
+    assert any((out / "run" / "records").glob("*.json"))
+    s = json.loads((out / "summary.json").read_text("utf-8"))
+    docs_ = {d["document"]: d for d in s["per_document"]}
+    assert set(docs_) == {"fengze_2023.txt", "broken_2020.pdf"}
+    broken = docs_["broken_2020.pdf"]
+    assert broken["failed"] and broken["kind"] == "pdf"
+    assert (broken["fields"], broken["missing"], broken["silent_errors"]) == (3, 3, 0)
+    assert "broken_2020.pdf" in broken["error"]
+    fz = docs_["fengze_2023.txt"]
+    assert fz["kind"] == "text" and not fz["failed"] and fz["fields"] == 200
+    assert fz["seconds"] is not None and fz["seconds"] > 0
+    assert s["provenance"]["inputs"][0]["sha256"]
