@@ -66,6 +66,10 @@ class OcrEngine(Protocol):
 
     def recognize(self, crops: list[np.ndarray]) -> list[Reading]: ...
 
+    def detect(self, image: np.ndarray) -> list[np.ndarray]: ...
+
+    def upside_down(self, crops: list[np.ndarray]) -> float: ...
+
     def read_page(self, image: np.ndarray) -> list[TextLine]: ...
 
 
@@ -80,6 +84,12 @@ class NullEngine:
     def recognize(self, crops):
         self.calls += len(crops)
         return [Reading("", 0.0) for _ in crops]
+
+    def detect(self, image):
+        return []
+
+    def upside_down(self, crops):
+        return 0.0
 
     def read_page(self, image):
         return []
@@ -153,7 +163,8 @@ class RapidOcrEngine:
         _, img_h, img_w = self._rec.rec_image_shape
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            max_ratio = max(img_w / img_h, max(ratios[i] for i in idx))
+            # no floor at the model's nominal 320 px: a lone digit is not padded to a line
+            max_ratio = max(1.0, max(ratios[i] for i in idx))
             batch = np.stack([self._rec.resize_norm_img(imgs[i], max_ratio) for i in idx])
             with self._lock:
                 probs = self._rec.session(batch.astype(np.float32))
@@ -209,23 +220,45 @@ class RapidOcrEngine:
         return Reading(text, score, tuple((a, round(s, 4)) for a, s in ranked_alts))
 
     # -- detection + recognition ---------------------------------------------------------------
-    def read_page(self, image: np.ndarray) -> list[TextLine]:
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """Text-line quadrilaterals (4×2 float arrays, image pixels), top to bottom."""
         img = _to_bgr(image)
         with self._lock:
             det = self._ocr(img, use_det=True, use_cls=False, use_rec=False)
         boxes = getattr(det, "boxes", None)
         if boxes is None or len(boxes) == 0:
             return []
-        from rapidocr.utils.process_img import get_rotate_crop_image
+        return [np.asarray(q, dtype=np.float32) for q in boxes]
 
-        crops, rects = [], []
-        for quad in boxes:
-            quad = np.asarray(quad, dtype=np.float32)
-            crops.append(get_rotate_crop_image(img, quad.copy()))
-            rects.append((float(quad[:, 0].min()), float(quad[:, 1].min()),
-                          float(quad[:, 0].max()), float(quad[:, 1].max())))
+    def upside_down(self, crops: list[np.ndarray]) -> float:
+        """The probability (mean over line crops) that the text is upside down, from the
+        0/180 angle classifier."""
+        if not crops:
+            return 0.0
+        with self._lock:
+            cls = self._ocr._load_cls_model()
+            res = cls([_to_bgr(c) for c in crops])
+        probs = [(s if "180" in lab else 1.0 - s) for lab, s in res.cls_res]
+        return float(np.mean(probs))
+
+    def read_page(self, image: np.ndarray) -> list[TextLine]:
+        img = _to_bgr(image)
+        quads = self.detect(img)
+        crops = [quad_crop(img, q) for q in quads]
         readings = self.recognize(crops)
-        return [TextLine(r.text, r.score, b) for r, b in zip(readings, rects) if r.text.strip()]
+        return [TextLine(r.text, r.score, quad_box(q)) for r, q in zip(readings, quads)
+                if r.text.strip()]
+
+
+def quad_crop(img: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    return get_rotate_crop_image(img, np.asarray(quad, dtype=np.float32).copy())
+
+
+def quad_box(quad: np.ndarray) -> tuple[float, float, float, float]:
+    q = np.asarray(quad)
+    return (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
 
 
 def _to_bgr(img: np.ndarray) -> np.ndarray:

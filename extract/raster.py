@@ -253,55 +253,50 @@ def text_line_bands(ink: np.ndarray, min_height: int = 6) -> list[tuple[int, int
     return bands
 
 
-def upright_score(grey: np.ndarray, ink: np.ndarray, recognize: Callable | None) -> float:
-    """How readable the page is as it stands: mean OCR confidence over a few wide text lines."""
-    if recognize is None:
-        return 0.0
-    bands = text_line_bands(ink)
-    h = np.median([b - a for a, b in bands]) if bands else 0
+def sample_line_crops(grey: np.ndarray, ink: np.ndarray, n: int = 8) -> list[np.ndarray]:
+    """Up to ``n`` text-line pieces (about 4:1, the angle classifier's shape) from the widest
+    text lines of a page, rulings removed."""
+    text = remove_rulings(ink)
+    bands = text_line_bands(text)
+    if not bands:
+        return []
+    h = float(np.median([b - a for a, b in bands]))
     cands = []
     for a, b in bands:
         if not 0.6 * h <= b - a <= 1.8 * h:
             continue
-        cols = np.nonzero((ink[a:b] > 0).any(axis=0))[0]
-        if len(cols) == 0:
-            continue
-        cands.append((cols[-1] - cols[0], a, b, cols[0], cols[-1]))
+        cols = np.nonzero((text[a:b] > 0).any(axis=0))[0]
+        if len(cols):
+            cands.append((int(cols[-1] - cols[0]), a, b, int(cols[0]), int(cols[-1])))
     cands.sort(reverse=True)
     crops = []
-    for _, a, b, x0, x1 in cands[:4]:
+    for _, a, b, x0, x1 in cands[:n]:
         pad = max(2, (b - a) // 4)
-        crop = grey[max(0, a - pad):b + pad, max(0, x0 - pad):min(grey.shape[1], x1 + 1 + pad)]
-        crops.append(crop[:, :min(crop.shape[1], 12 * crop.shape[0])])
-    if not crops:
-        return 0.0
-    readings = recognize(crops)
-    return float(np.mean([r.score * min(1.0, len(r.text) / 4) for r in readings]))
+        piece = 4 * (b - a)
+        crop = grey[max(0, a - pad):b + pad, x0:min(x0 + piece, x1 + 1)]
+        if crop.size:
+            crops.append(crop)
+    return crops
 
 
 def prepare_page(grey: np.ndarray, number: int, scale: float,
-                 recognize: Callable | None = None) -> PreparedPage:
-    """Flatten, orient, deskew. ``recognize`` (an engine's) decides 0 vs 180 when given."""
+                 upside_down: Callable | None = None) -> PreparedPage:
+    """Flatten, orient, deskew. ``upside_down`` (an engine's 0/180 classifier) decides between
+    an orientation and its opposite; the line direction decides between 0/180 and 90/270."""
     h0, w0 = grey.shape
     flat = flatten_lighting(grey)
     ink = ink_mask(flat)
-    a, b = orientation_candidates(ink)
-    orientation = a
-    if recognize is not None:
-        cand = {}
-        for q in (a, b):
-            g = rotate_quadrant(flat, q)
-            i = rotate_quadrant(ink, q)
-            ang = skew_angle(i)
-            g2, _ = _rotate_small(g, ang)
-            i2 = ink_mask(g2)
-            cand[q] = upright_score(g2, i2, recognize)
-        orientation = max(cand, key=lambda q: cand[q])
-        log.debug("page %d orientation scores %s", number, cand)
+    orientation, flipped = orientation_candidates(ink)
     base = rotate_quadrant(flat, orientation)
     skew = skew_angle(rotate_quadrant(ink, orientation))
     image, m_skew = _rotate_small(base, skew)
-    # compose: original -> quadrant rotation -> skew rotation
+    if upside_down is not None:
+        crops = sample_line_crops(image, ink_mask(image))
+        if crops and upside_down(crops) > 0.5:
+            orientation = flipped
+            base = rotate_quadrant(flat, orientation)
+            skew = skew_angle(rotate_quadrant(ink, orientation))
+            image, m_skew = _rotate_small(base, skew)
     m_quad = _quadrant_matrix(orientation, w0, h0)
     m = _compose(m_skew, m_quad)
     return PreparedPage(number=number, image=image, ink=ink_mask(image), matrix=m,

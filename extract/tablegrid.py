@@ -308,6 +308,22 @@ def _box(rows, cols, r, c, rs, cs):
             int(round(rows[r + rs])))
 
 
+def rulings_mask(shape, hsegs, vsegs, hmask, vmask) -> np.ndarray:
+    """The pixels of the accepted rulings only (a "1" in the vertical mask is kept as text)."""
+    keep = np.zeros(shape, dtype=np.uint8)
+    for s in hsegs:
+        y0, y1 = int(s.pos - s.thickness / 2) - 2, int(s.pos + s.thickness / 2) + 3
+        x0, x1 = max(0, int(s.start) - 2), int(s.end) + 3
+        keep[max(0, y0):y1, x0:x1] = np.maximum(keep[max(0, y0):y1, x0:x1],
+                                                 cv2.dilate(hmask[max(0, y0):y1, x0:x1], np.ones((3, 3), np.uint8)))
+    for s in vsegs:
+        x0, x1 = int(s.pos - s.thickness / 2) - 2, int(s.pos + s.thickness / 2) + 3
+        y0, y1 = max(0, int(s.start) - 2), int(s.end) + 3
+        keep[y0:y1, max(0, x0):x1] = np.maximum(keep[y0:y1, max(0, x0):x1],
+                                                 cv2.dilate(vmask[y0:y1, max(0, x0):x1], np.ones((3, 3), np.uint8)))
+    return keep
+
+
 def find_tables(ink: np.ndarray, th: float | None = None) -> tuple[list[TableGeometry], dict]:
     """All ruled tables on a prepared page, top to bottom, plus the intermediate steps."""
     th = th or text_height(ink)
@@ -318,15 +334,21 @@ def find_tables(ink: np.ndarray, th: float | None = None) -> tuple[list[TableGeo
     hsegs = connected_horizontals(hraw, vsegs, th)
     vsegs = connected_verticals(vraw, hsegs, th)
     regions = table_regions(hsegs, vsegs, ink.shape, th)
-    text_ink = cv2.subtract(ink, cv2.dilate(cv2.bitwise_or(hmask, vmask), np.ones((3, 3), np.uint8)))
+    rough = cv2.subtract(ink, rulings_mask(ink.shape, hsegs, vsegs, hmask, vmask))
     tables = []
     for box in regions:
         x0, y0, x1, y1 = box
-        tth = text_height(text_ink[y0:y1, x0:x1], default=th)
+        tth = text_height(rough[y0:y1, x0:x1], default=th)
         g = grid_from_segments(box, hsegs, vsegs, tth)
         g.text_height = tth
         if len(g.cells) >= 2:
             tables.append(g)
+    # the text ink: all ink but the rulings the grids kept (a "1" dropped as a column is text)
+    kept = set(id(s) for t in tables for s in t.vsegs)
+    inside = [t.box for t in tables]
+    vkeep = [s for s in vsegs if id(s) in kept or not any(
+        b[0] - 3 <= s.pos <= b[2] + 3 and b[1] - 3 <= s.start and s.end <= b[3] + 3 for b in inside)]
+    text_ink = cv2.subtract(ink, rulings_mask(ink.shape, hsegs, vkeep, hmask, vmask))
     steps = {"text_height": th, "text_ink": text_ink, "hmask": hmask, "vmask": vmask, "hsegs": hsegs, "vraw": vraw,
              "hraw": hraw,
              "vsegs": vsegs, "regions": regions}
@@ -341,14 +363,25 @@ def cell_interior(ink: np.ndarray, box, th: float) -> tuple[int, int, int, int]:
     return (min(x0 + m, x1), min(y0 + m, y1), max(x1 - m, x0 + m), max(y1 - m, y0 + m))
 
 
-def cell_lines(text_ink: np.ndarray, box, th: float) -> list[tuple[int, int, int, int]]:
+def cell_lines(text_ink: np.ndarray, box, th: float,
+               image: np.ndarray | None = None) -> list[tuple[int, int, int, int]]:
     """Boxes of the text lines inside a cell (empty list for an empty cell), top to bottom.
 
-    ``text_ink`` is the ink without rulings. Row bands of ink are merged while the merged band
-    stays within one glyph height (so 三's strokes are one line, two wrapped lines are two).
+    ``text_ink`` is the ink without rulings. In a shaded cell (``image`` given and its paper
+    grey) the ink is re-thresholded locally so the fill's texture is not taken for text. Row
+    bands of ink are merged while the merged band stays within one glyph height (so 三's strokes
+    are one line, two wrapped lines are two).
     """
     x0, y0, x1, y1 = cell_interior(text_ink, box, th)
     sub = text_ink[y0:y1, x0:x1]
+    if image is not None and sub.size:
+        grey = image[y0:y1, x0:x1]
+        paper = float(np.median(grey))
+        if paper < 225:
+            t, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            t = min(t, paper - 40)
+            sub = ((grey < t) & (sub > 0)).astype(np.uint8) * 255
+            sub = cv2.morphologyEx(sub, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if sub.size == 0 or int((sub > 0).sum()) < max(6, int(0.03 * th * th)):
         return []
     rows = (sub > 0).sum(axis=1)
@@ -362,12 +395,28 @@ def cell_lines(text_ink: np.ndarray, box, th: float) -> list[tuple[int, int, int
             start = None
     if start is not None:
         bands.append([start, len(on)])
+    cols_any = np.nonzero((sub > 0).any(axis=0))[0]
+    ink_w = int(cols_any[-1] - cols_any[0] + 1) if len(cols_any) else 0
+    ink_h = int(bands[-1][1] - bands[0][0]) if bands else 0
+    # vertical text (a narrow column of glyphs): glyphs are square, as wide as the column
+    vertical = ink_w <= 1.5 * th and ink_h >= 3 * ink_w
+    limit = 1.15 * ink_w if vertical else 1.3 * th
     merged = []
     for b in bands:
-        if merged and b[1] - merged[-1][0] <= 1.3 * th:
+        if merged and b[1] - merged[-1][0] <= limit:
             merged[-1][1] = b[1]
         else:
             merged.append(list(b))
+    if vertical:   # glyphs that touch (blur) form one band: cut it into square glyphs
+        cut = []
+        for a, b in merged:
+            k = int(round((b - a) / (1.05 * ink_w)))
+            if k >= 2:
+                step = (b - a) / k
+                cut.extend([int(a + i * step), int(a + (i + 1) * step)] for i in range(k))
+            else:
+                cut.append([a, b])
+        merged = cut
     out = []
     for a, b in merged:
         band = sub[a:b]
@@ -421,6 +470,7 @@ def debug_view(image: np.ndarray, tables: list[TableGeometry], steps: dict, path
                 label += f" {cell.rowspan}x{cell.colspan}"
             cv2.putText(c, label, (x0 + 3, y0 + 11), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (200, 0, 200), 1)
             if text_ink is not None:
-                for lx0, ly0, lx1, ly1 in cell_lines(text_ink, cell.box, th):
+                for lx0, ly0, lx1, ly1 in cell_lines(text_ink, cell.box, th,
+                                                               image if image.ndim == 2 else None):
                     cv2.rectangle(c, (lx0, ly0), (lx1, ly1), (200, 200, 0), 1)
     cv2.imwrite(str(path), np.hstack([a, b, c]))

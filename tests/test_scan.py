@@ -1,0 +1,241 @@
+"""The scan path: page preparation, the ruling-line grid finder, cell reading, and bad input.
+
+The dev-set scan (eval/dev_set/hongze_2023.scan.pdf: hongze_2023.pdf printed and scanned at
+150 dpi, rotated ~1.3°, blurred, JPEG) is read against the born-digital PDF's own tables as
+pdfplumber sees them. OCR runs on two pages only (pages 3-4, session fixture); the geometry tests
+use the null engine.
+"""
+
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pdfplumber
+import pytest
+
+from devset import DEV
+from extract import raster, scan, tablegrid
+from extract.errors import InputFileError, LimitExceededError, NotAReportError
+from extract.numbers import looks_numeric
+from extract.options import Options
+from extract.pipeline import ingest
+
+SCAN = DEV / "hongze_2023.scan.pdf"
+DIGITAL = DEV / "hongze_2023.pdf"
+NULL = Options(ocr_engine="null")
+
+
+def draw_table(rows=5, cols=4, cell_w=140, cell_h=50, margin=80) -> np.ndarray:
+    """A white page with a ruled table: cell (0,0) spans two rows, (0,1) spans two columns."""
+    h, w = 2 * margin + rows * cell_h, 2 * margin + cols * cell_w
+    img = np.full((h, w), 255, np.uint8)
+    xs = [margin + c * cell_w for c in range(cols + 1)]
+    ys = [margin + r * cell_h for r in range(rows + 1)]
+    for r, y in enumerate(ys):
+        x_from = xs[1] if r == 1 else xs[0]          # no ruling under (0,0): rowspan 2
+        cv2.line(img, (x_from, y), (xs[-1], y), 0, 2)
+    for c, x in enumerate(xs):
+        y_from = ys[1] if c == 2 else ys[0]          # no ruling inside (0,1)-(0,2): colspan 2
+        cv2.line(img, (x, y_from), (x, ys[-1]), 0, 2)
+    for r in range(2, rows):
+        for c in range(1, cols):
+            cv2.putText(img, str(r * 10 + c), (xs[c] + 45, ys[r] + 35), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.8, 0, 2)
+    for r in range(rows):
+        cv2.putText(img, f"row {r}", (xs[0] + 15, ys[r] + 35), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 0, 2)
+    return img
+
+
+def grid_shape(ink):
+    tables, _ = tablegrid.find_tables(ink)
+    assert len(tables) == 1
+    t = tables[0]
+    return t, {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
+
+
+def test_grid_finder_recovers_cells_and_spans():
+    page = raster.prepare_page(draw_table(), 1, 1.0)
+    t, cells = grid_shape(page.ink)
+    assert (t.n_rows, t.n_cols) == (5, 4)
+    assert cells[(0, 0)] == (2, 1) and cells[(0, 1)] == (1, 2)
+    assert len(cells) == 5 * 4 - 1 - 1
+
+
+@pytest.mark.parametrize("angle", [-3.0, 2.2])
+def test_skew_is_corrected_before_the_grid(angle):
+    img = draw_table()
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    tilted = cv2.warpAffine(img, m, (w, h), borderValue=255)
+    page = raster.prepare_page(tilted, 1, 1.0)
+    assert abs(page.skew + angle) <= 0.15
+    t, cells = grid_shape(page.ink)
+    assert (t.n_rows, t.n_cols) == (5, 4) and cells[(0, 0)] == (2, 1)
+
+
+@pytest.mark.parametrize("quadrant", [90, 270])
+def test_sideways_pages_are_turned(quadrant):
+    page = raster.prepare_page(raster.rotate_quadrant(draw_table(), quadrant), 1, 1.0)
+    assert page.orientation in (90, 270)
+    t, _ = grid_shape(page.ink)
+    assert (t.n_rows, t.n_cols) == (5, 4)
+
+
+def test_uneven_lighting_is_flattened():
+    img = draw_table().astype(np.float32)
+    h, w = img.shape
+    shade = np.linspace(0.45, 1.0, w)[None, :] * np.linspace(0.7, 1.0, h)[:, None]
+    dark = (img * shade).astype(np.uint8)           # paper from 255 down to ~80 grey
+    page = raster.prepare_page(dark, 1, 1.0)
+    paper = page.image[page.ink == 0]
+    assert np.percentile(paper, 5) > 200
+    t, _ = grid_shape(page.ink)
+    assert (t.n_rows, t.n_cols) == (5, 4)
+
+
+def test_boxes_map_back_to_the_original_page():
+    img = draw_table()
+    page = raster.prepare_page(raster.rotate_quadrant(img, 90), 1, 0.5)
+    t, _ = grid_shape(page.ink)
+    x0, y0, x1, y1 = page.to_original_box(t.box)
+    # the file holds the page turned 90°: the table sits 80 px from the top-left and is
+    # 5×50 px wide, 4×140 px high; scale 0.5 halves that (rulings add a pixel or two)
+    want = (40, 40, 40 + 125, 40 + 280)
+    assert all(abs(a - b) <= 5 for a, b in zip((x0, y0, x1, y1), want))
+
+
+def digital_tables(page_index):
+    with pdfplumber.open(DIGITAL) as pdf:
+        return pdf.pages[page_index].extract_tables()
+
+
+def test_dev_scan_geometry_matches_the_born_digital_tables(tmp_path):
+    pdf = raster.open_pdf(SCAN)
+    try:
+        for index, want in ((2, [(6, 2), (17, 10)]), (3, [(9, 10), (4, 15)])):
+            page = raster.prepare_page(raster.render_pdf_page(pdf, index, Options()), index + 1,
+                                       72 / 150)
+            assert 1.0 <= page.skew <= 1.6
+            tables, steps = tablegrid.find_tables(page.ink)
+            assert [(t.n_rows, t.n_cols) for t in tables] == want
+            # the same shapes pdfplumber reads from the text-layer PDF (its last table on page 3
+            # carries an empty trailing row)
+            plumb = [t for t in digital_tables(index) if len(t[0]) > 1]
+            assert [max(len(r) for r in t) for t in plumb] == [c for _, c in want]
+        tablegrid.debug_view(page.image, tables, steps, tmp_path / "debug.png")
+        assert (tmp_path / "debug.png").stat().st_size > 10_000
+    finally:
+        pdf.close()
+
+
+@pytest.fixture(scope="session")
+def scanned():
+    """Pages 3-4 of the dev scan, OCR'd once for the session (~10 s)."""
+    return scan.ingest_scanned_pdf(SCAN, Options(), pages=[3, 4])
+
+
+def cell_texts(grid):
+    dense = grid.dense()
+    return [[c.text if c is not None and (c.row, c.col) == (r, k) else None
+             for k, c in enumerate(row)] for r, row in enumerate(dense)]
+
+
+def test_dev_scan_cells_read_like_the_text_layer(scanned):
+    by_section = {g.section: g for g in scanned.grids}
+    # page 3 opens with the end of section 二, whose heading is on page 2 (not read here)
+    assert set(by_section) == {None, "三", "四"}
+    requests = by_section["三"]
+    assert requests.pages == (3, 4)                       # one grid across the page break
+    assert (requests.n_rows, requests.n_cols) == (26, 10)
+    got = [row for row in cell_texts(requests)]
+    want = digital_tables(2)[1] + digital_tables(3)[0]
+    numeric = 0
+    for g_row, w_row in zip(got, want):
+        for g, w in zip(g_row, w_row):
+            if w is not None and looks_numeric(w) and w.strip():
+                assert g == w
+                numeric += 1
+    assert numeric == 23 * 7
+    review = cell_texts(by_section["四"])
+    assert review[-1] == digital_tables(3)[1][-1]          # 10 1 0 0 0 0 ... 5 0 0 0 0
+    assert got[5][0] == "三、本年度办理结果"                 # vertical text, tiled glyph by glyph
+    assert got[3][0].startswith("一、本年新收政府信息公开申请数")
+
+
+def test_dev_scan_provenance(scanned):
+    cell = next(c for g in scanned.grids for c in g.cells if c.text == "7730.28")
+    assert cell.page == 3 and cell.engine == "rapidocr" and cell.confidence > 0.9
+    x0, top, x1, bottom = cell.bbox        # PDF points on the original (tilted) page
+    assert 200 < x0 < x1 < 530 and 100 < top < bottom < 160   # digital PDF: 236-516, 126-149
+    assert scanned.kind == "pdf-scan" and scanned.pages == 2
+    assert "四、政府信息公开行政复议、行政诉讼情况" in scanned.page_texts[1]
+
+
+def test_empty_cells_are_not_recognised():
+    engine_opts = NULL
+    pdf = raster.open_pdf(SCAN)
+    try:
+        grey = raster.render_pdf_page(pdf, 3, engine_opts)
+    finally:
+        pdf.close()
+    from extract.ocr import get_engine
+
+    engine = get_engine(engine_opts)
+    before = engine.calls
+    res = scan.read_page(raster.prepare_page(grey, 4, 72 / 150), engine, engine_opts, "pt")
+    assert res.seconds["cells"] - res.seconds["cells_read"] == 2   # the two blank label slots
+    assert engine.calls - before >= res.seconds["cells_read"]
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+def png_header_only(path, width, height):
+    """A PNG whose header claims width×height (no pixel data needed to be refused)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+                     chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_huge_image_is_refused_before_decoding(tmp_path):
+    p = tmp_path / "huge.png"
+    png_header_only(p, 20_000, 20_000)
+    with pytest.raises(LimitExceededError, match="400,000,000 pixels.*--max-pixels"):
+        ingest(p, NULL)
+
+
+def test_corrupt_image_is_a_clear_error(tmp_path):
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), draw_table())
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(good.read_bytes()[:400])
+    with pytest.raises(InputFileError, match="bad.png"):
+        ingest(bad, NULL)
+
+
+def test_image_that_is_not_a_report_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (500, 700), dtype=np.uint8), (31, 31), 0)
+    p = tmp_path / "photo.jpg"
+    cv2.imwrite(str(p), img)
+    with pytest.raises(NotAReportError):
+        ingest(p, Options())
+
+
+def test_image_dir_and_multipage_tiff_are_one_report(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("page10.png", "page2.png"):
+        cv2.imwrite(str(folder / name), draw_table())
+    (folder / "notes.txt").write_text("ignored")
+    doc = ingest(folder, NULL)
+    assert doc.kind == "image" and doc.pages == 2 and doc.meta["files"] == ["page2.png", "page10.png"]
+    assert all(c.bbox[2] > 400 for g in doc.grids for c in g.cells if c.col == 3)  # pixels
+    tif = tmp_path / "report.tiff"
+    frames = [Image.fromarray(draw_table()) for _ in range(3)]
+    frames[0].save(tif, save_all=True, append_images=frames[1:])
+    assert scan.ingest_image(tif, NULL).pages == 3
