@@ -326,7 +326,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_sigkill_mid_run_then_rerun_gives_every_report_exactly_once(tmp_path):
-    n = 8
+    n = 6
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(n):
