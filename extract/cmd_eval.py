@@ -94,13 +94,17 @@ def run(args) -> int:
     t0 = time.monotonic()
     if args.pred:
         preds = E.load_predictions(args.pred, manifest)
-        preds += _manifest_gaps(preds, manifest, Path(args.pred))
+        secs = store_seconds(Path(args.pred))   # a batch output folder keeps its timings
+        for p in preds:
+            if p.seconds is None and p.sha256 in secs:
+                p.seconds = secs[p.sha256]
+        preds += _manifest_gaps(preds, manifest)
         mode, source = "pred", str(args.pred)
     else:
         preds = run_documents(Path(args.run), out, manifest, options_from_args(args), args.jobs,
                               args.resume)
         mode, source = "run", str(args.run)
-    truths = E.truths_for(preds, args.truth, [m.truth for m in manifest or []])
+    truths = E.truths_for(args.truth, [m.truth for m in manifest or []])
     ev = E.evaluate(preds, truths, all_truths_expected=manifest is None)
     ev.provenance = E.run_provenance(ev, truth=str(args.truth), mode=mode,
                                      **({"predictions": source} if mode == "pred"
@@ -125,7 +129,7 @@ def run(args) -> int:
     return code
 
 
-def _manifest_gaps(preds, manifest, base: Path):
+def _manifest_gaps(preds, manifest):
     """Manifest documents that have no record: failed documents (all their fields missing)."""
     from . import evaluate as E
 
@@ -185,16 +189,9 @@ def predictions_from_batch(docs, run_dir: Path, summary, by_doc) -> list:
     """Pair each document with its batch outcome: the record (``run_dir/records/SHA.json``) and
     the extraction seconds the store kept; no record makes a failed prediction."""
     from . import evaluate as E
-    from .store import Store
 
     outcomes = summary.by_path()
-    seconds: dict[str, float] = {}
-    with Store(run_dir, read_only=True) as store:
-        for table in ("failures", "reports"):   # a report's time wins over an earlier failure's
-            for sha, secs in store.query(f"SELECT sha256, seconds FROM {table} "
-                                         "WHERE sha256 IS NOT NULL"):
-                if secs is not None:
-                    seconds[sha] = float(secs)
+    seconds = store_seconds(run_dir)
     preds = []
     for doc in docs:
         m = by_doc.get(doc.name)
@@ -221,6 +218,22 @@ def predictions_from_batch(docs, run_dir: Path, summary, by_doc) -> list:
             preds.append(E.failed_prediction(doc.name, truth, kind, reason, secs,
                                              o.sha256 if o is not None else None))
     return preds
+
+
+def store_seconds(run_dir: Path) -> dict[str, float]:
+    """sha256 -> extraction seconds, from a batch output folder's store ({} if it has none)."""
+    from .store import DB_NAME, Store
+
+    if not (Path(run_dir) / DB_NAME).exists():
+        return {}
+    seconds: dict[str, float] = {}
+    with Store(run_dir, read_only=True) as store:
+        for table in ("failures", "reports"):   # a report's time wins over an earlier failure's
+            for sha, secs in store.query(f"SELECT sha256, seconds FROM {table} "
+                                         "WHERE sha256 IS NOT NULL"):
+                if secs is not None:
+                    seconds[sha] = float(secs)
+    return seconds
 
 
 def _write_template(args, options) -> int:

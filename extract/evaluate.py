@@ -704,7 +704,7 @@ def evaluate(predictions: list[Prediction], truths: dict[str, Truth],
     return ev
 
 
-def truths_for(predictions: list[Prediction], truth_dir, manifest_truth_paths=()) -> dict:
+def truths_for(truth_dir, manifest_truth_paths=()) -> dict:
     """The truth table ``evaluate`` needs: the folder's truths by name, plus each manifest truth
     path by its path."""
     truths = dict(load_truth_dir(truth_dir)) if truth_dir else {}

@@ -149,7 +149,7 @@ def dirs(tmp_path):
 def run_eval(dirs):
     truth, pred = dirs
     preds = E.load_predictions(pred)
-    return E.evaluate(preds, E.truths_for(preds, truth), all_truths_expected=True)
+    return E.evaluate(preds, E.truths_for(truth), all_truths_expected=True)
 
 
 def test_pairing_by_name_up_to_first_dot():
@@ -286,7 +286,7 @@ def test_manifest_pairs_and_kinds(tmp_path, dirs):
                    f"tiny.txt,{truth}/tiny.truth.json,\n", "utf-8")
     entries = E.read_manifest(man)
     preds = E.load_predictions(pred, entries)
-    ev = E.evaluate(preds, E.truths_for(preds, None, [m.truth for m in entries]))
+    ev = E.evaluate(preds, E.truths_for(None, [m.truth for m in entries]))
     assert sorted(d.document for d in ev.docs) == ["fengze_2023.txt", "tiny.txt"]
     assert {d.document: d.kind for d in ev.docs} == {"fengze_2023.txt": "web-text",
                                                      "tiny.txt": "text"}
