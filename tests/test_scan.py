@@ -167,7 +167,7 @@ def test_dev_scan_provenance(scanned):
     cell = next(c for g in scanned.grids for c in g.cells if c.text == "7730.28")
     assert cell.page == 3 and cell.engine == "rapidocr" and cell.confidence > 0.9
     x0, top, x1, bottom = cell.bbox        # PDF points on the original (tilted) page
-    assert 200 < x0 < x1 < 530 and 100 < top < bottom < 160   # digital PDF: 236-516, 126-149
+    assert 200 < x0 < x1 < 530 and 250 < top < bottom < 330   # the value sits at y 282-300
     assert scanned.kind == "pdf-scan" and scanned.pages == 2
     assert "四、政府信息公开行政复议、行政诉讼情况" in scanned.page_texts[1]
 
