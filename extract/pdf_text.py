@@ -177,7 +177,7 @@ def page_tables(page, page_no: int) -> tuple[list[PageTable], list[tuple[float, 
     verticals = ruling_verticals(page.edges, chars)
     settings = dict(TABLE_SETTINGS, vertical_strategy="explicit",
                     explicit_vertical_lines=verticals)
-    tables = page.find_tables(settings)
+    tables = page.find_tables(settings) if len(verticals) >= 2 else []
     out = []
     boxes = []
     for t in tables:
@@ -234,15 +234,19 @@ def ruling_verticals(edges, chars) -> list[dict]:
         x0 = min(e["x0"] for e in region)
         x1 = max(e["x1"] for e in region)
         out += [_v_edge(x0, top, bottom), _v_edge(x1, top, bottom)]
-        inner = _cluster([e["x0"] for e in vs if e["top"] < bottom - 1 and e["bottom"] > top + 1
-                          and x0 + 2 < e["x0"] < x1 - 2])
-        if len(inner) < 2:
-            ys = _cluster(sorted({round(e["top"], 1) for e in region}), 1.0)
+        ys = _cluster(sorted({round(e["top"], 1) for e in region}), 1.0)
+        # bands crossed by no inner vertical rule are ruled horizontally only (or are one cell)
+        open_bands = []
+        for btop, bbottom in zip(ys, ys[1:]):
+            inner = _cluster([e["x0"] for e in vs if e["top"] < bbottom - 1
+                              and e["bottom"] > btop + 1 and x0 + 2 < e["x0"] < x1 - 2])
+            open_bands.append(len(inner) == 0)
+        if any(open_bands):
             region_chars = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1
                             and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
             # rules that start or end inside the table mark column boundaries too
             ends = [x for e in region for x in (e["x0"], e["x1"]) if x0 + 2 < x < x1 - 2]
-            out += virtual_verticals(region_chars, ys, x0, x1, ends)
+            out += virtual_verticals(region_chars, ys, x0, x1, ends, open_bands)
     return out
 
 
@@ -262,7 +266,8 @@ def h_regions(hs, heading_tops) -> list[list[dict]]:
 
 
 def virtual_verticals(chars, ys: list[float], x0: float, x1: float,
-                      rule_ends: list[float] = ()) -> list[dict]:
+                      rule_ends: list[float] = (), open_bands: list[bool] | None = None
+                      ) -> list[dict]:
     """Column gaps of a table ruled with horizontal lines only.
 
     Per band between two rules, the white gaps between text runs that touch neither border are
@@ -271,22 +276,28 @@ def virtual_verticals(chars, ys: list[float], x0: float, x1: float,
     several columns is never cut).
     """
     bands: list[list[tuple[float, float]]] = []
+    strong: list[float] = []
     for top, bottom in zip(ys, ys[1:]):
-        spans = sorted((c["x0"], c["x1"]) for c in chars
-                       if top <= (c["top"] + c["bottom"]) / 2 <= bottom and c["text"].strip())
+        band_chars = sorted((c for c in chars if top <= (c["top"] + c["bottom"]) / 2 <= bottom
+                             and c["text"].strip()), key=lambda c: c["x0"])
         gaps = []
-        edge = x0
-        for a, b in spans:
+        edge, prev = x0, ""
+        for c in band_chars:
+            a, b = c["x0"], c["x1"]
             if a - edge >= MIN_GAP:
                 gaps.append((edge, a))
-            edge = max(edge, b)
+                # a gap between two digits: a boundary between value columns
+                if prev.isdigit() and c["text"].isdigit() and edge > x0 + 0.5:
+                    strong.append((edge + a) / 2)
+            if b > edge:
+                edge, prev = b, c["text"]
         if x1 - edge >= MIN_GAP:
             gaps.append((edge, x1))
         bands.append(gaps)
-    cands = [(a + b) / 2 for gaps in bands for a, b in gaps
-             if a > x0 + 0.5 and b < x1 - 0.5]
+    cands = [(a + b) / 2 for i, gaps in enumerate(bands) for a, b in gaps
+             if a > x0 + 0.5 and b < x1 - 0.5 and (open_bands is None or open_bands[i])]
     centres = []
-    for group in _groups(sorted(cands), 8.0):
+    for group in _groups(sorted(cands + strong), 8.0):
         if len(group) >= 2:
             centres.append(sum(group) / len(group))
     # where a rule ends inside the table, its end is the boundary (not a gap's centre)
@@ -294,7 +305,9 @@ def virtual_verticals(chars, ys: list[float], x0: float, x1: float,
         x = sum(group) / len(group)
         centres = [c for c in centres if abs(c - x) > 8.0] + [x]
     out = []
-    for (top, bottom), gaps in zip(zip(ys, ys[1:]), bands):
+    for i, ((top, bottom), gaps) in enumerate(zip(zip(ys, ys[1:]), bands)):
+        if open_bands is not None and not open_bands[i]:
+            continue
         for x in centres:
             if any(a + 1 <= x <= b - 1 for a, b in gaps):
                 out.append(_v_edge(x, top, bottom))
