@@ -95,6 +95,9 @@ def classify_cells(grid: Grid, dense, kinds, vcols, model,
             seen.add(id(c))
             span = set(range(c.col, c.col + c.colspan))
             in_vcols = bool(span & vcols) and not (span - vcols and c.col < min(vcols or {0}))
+            # label columns stand left of the values: text right of the first value column is a
+            # header even over a column whose values are all blank
+            in_vcols = in_vcols or (bool(vcols) and c.col > min(vcols))
             rows = set(range(c.row, c.row + c.rowspan))
             if rows & numeric_rows and not in_vcols:
                 kind = "row"

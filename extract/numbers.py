@@ -40,6 +40,8 @@ def parse_number(text: str):
     if t in NULL_TOKENS or (t and all(ch in "-—–/／\\" for ch in t)):
         return None
     t = _UNIT_RE.sub("", t)
+    # punctuation run over from a neighbouring label cell (，0) is not part of the number
+    t = t.strip(",、;:。").lstrip(".") if not re.match(r"^\.\d", t) else t
     if t.startswith("+-") or t.startswith("-+"):
         t = t[1:]
     m = _NUM_RE.match(t)
