@@ -147,13 +147,24 @@ def load_truths(dirs: list[Path]) -> list[dict]:
     return out
 
 
+def synth_truths(n: int, seed: int) -> list[dict]:
+    """``n`` generated truths (gkreport synth's figures, in memory: no files are written)."""
+    from extract import synth
+    out = []
+    for i in range(n):
+        t = synth.truth_of(synth.make_report(seed, i))
+        t["_name"] = f"synth_{seed}_{i:04d}"
+        out.append(t)
+    return out
+
+
 def ocr_record(truth: dict, model: ErrorModel, n_errors: int):
     """A record as OCR would give it, with ``n_errors`` injected misreadings; returns
     (record, {key: true value}) for the fields that were misread."""
     fields = dict(truth["fields"])
     prov = {k: Provenance(format_number(v), model.score(False), 0.99, "rapidocr")
             for k, v in fields.items()}
-    keys = [k for k, v in fields.items() if not isinstance(v, float)]
+    keys = [k for k, v in fields.items() if v is None or (isinstance(v, int) and v >= 0)]
     errors = {}
     for key in model.rng.sample(keys, min(n_errors, len(keys))):
         true = fields[key]
@@ -331,10 +342,15 @@ def main(argv=None) -> int:
     ap.add_argument("--errors", type=int, default=3000, help="injected errors per run")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--truth", type=Path, action="append", default=[],
-                    help="extra folder of *.truth.json (e.g. from gkreport synth)")
+                    help="extra folder of *.truth.json")
+    ap.add_argument("--synth", type=int, default=300,
+                    help="also use this many generated truths (gkreport synth figures, seed 1)")
     args = ap.parse_args(argv)
-    truths = load_truths([ROOT / "eval" / "dev_set"] + args.truth)
-    print(f"truth files: {len(truths)}")
+    dev = load_truths([ROOT / "eval" / "dev_set"] + args.truth)
+    gen = synth_truths(args.synth, 1) if args.synth else []
+    truths = dev + gen
+    print(f"truths: {len(dev)} dev-set/extra, {len(gen)} generated "
+          f"({sum(1 for t in gen if t.get('checks'))} with printed breaks)")
     report("OCR alternatives on", run_injected(truths, args.errors, args.seed, True))
     report("no OCR alternatives", run_injected(truths, args.errors, args.seed + 1, False))
     p = run_printed(truths, 500, args.seed)

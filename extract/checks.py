@@ -76,10 +76,12 @@ def arithmetic_issues(fields: dict) -> list[Issue]:
     out = []
     if not_filled:
         names = "、".join(spec.SECTION_OF_TABLE[t] for t in blank_tables)
+        # the blank totals, and the values they leave unverified
+        named = {f for r in not_filled for f in r.fields} | blank_totals
         out.append(Issue(
             "arithmetic", f"not filled: the 总计 column of section {names} is blank in every "
             f"row, which breaks {len(not_filled)} rule(s)",
-            fields=sorted(blank_totals, key=list(fields).index),
+            fields=[k for k in fields if k in named],
             rules=[r.id for r in not_filled], stage="checks",
             extra={"not_filled": True, "tables": blank_tables}))
     out += [rule_issue(r, fields) for r in broken if r not in not_filled]
@@ -111,8 +113,9 @@ def confidence_issues(record: Record, read_threshold: float = LOW_READ_CONFIDENC
                       label_threshold: float = LOW_LABEL_CONFIDENCE) -> list[Issue]:
     """``low_confidence`` issues: doubtful readings and doubtful labels, one issue for each cause.
 
-    A reading is doubtful when its confidence is below ``read_threshold`` or when a cell held
-    text that is neither a number nor a blank (the number parser gave up and the value is null).
+    A reading is doubtful when its confidence is below ``read_threshold`` (unless the arithmetic
+    proved and corrected it: the ``corrected`` issue names it) or when a cell held text that is
+    neither a number nor a blank (the number parser gave up and the value is null).
     """
     low_read: dict[str, float] = {}
     unreadable: dict[str, str] = {}
@@ -123,7 +126,9 @@ def confidence_issues(record: Record, read_threshold: float = LOW_READ_CONFIDENC
         rc = _prov_get(prov, "read_confidence")
         lc = _prov_get(prov, "label_confidence")
         text = _prov_get(prov, "text") or ""
-        if rc is not None and rc < read_threshold:
+        corrected = isinstance(prov, Provenance) and "corrected" in prov.extra or \
+            isinstance(prov, dict) and "corrected" in prov
+        if rc is not None and rc < read_threshold and not corrected:
             low_read[key] = round(float(rc), 4)
         if record.fields[key] is None and text and not is_null_text(text) \
                 and not looks_numeric(text):

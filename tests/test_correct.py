@@ -30,9 +30,11 @@ def record_of(fields: dict, engine: str = "rapidocr") -> Record:
     return Record(report={}, source={}, fields=dict(fields), provenance=prov)
 
 
-def misread(rec: Record, key: str, text: str, alternatives=()):
+def misread(rec: Record, key: str, text: str, alternatives=(), score=0.8):
+    """The OCR read ``text`` for ``key`` with ``score`` (a doubtful reading by default)."""
     rec.fields[key] = int(text) if text else None
     rec.provenance[key].text = text
+    rec.provenance[key].read_confidence = score
     if alternatives:
         rec.provenance[key].extra["alternatives"] = [list(a) for a in alternatives]
 
@@ -101,6 +103,21 @@ def test_two_misreads_in_one_row_are_corrected_together():
     assert "requests.granted.natural_person" in together["requests.granted.total"]
 
 
+def test_confident_reading_is_a_printed_error_not_corrected():
+    truth = TRUTHS["fengze_2023"]["fields"]
+    rec = record_of(truth)
+    misread(rec, "requests.granted.natural_person", "18", score=0.998)
+    checks.check_record(rec, Options())
+    assert rec.fields["requests.granted.natural_person"] == 18
+    (amb,) = [i for i in rec.issues if i.kind == "ambiguous"]
+    assert amb.fields == ["requests.granted.natural_person"]
+    # ...unless the OCR itself offered the value the arithmetic proves
+    rec = record_of(truth)
+    misread(rec, "requests.granted.natural_person", "18", [("10", 0.3)], score=0.998)
+    checks.check_record(rec, Options())
+    assert rec.fields == truth and kinds(rec.issues) == ["corrected"]
+
+
 def test_alternative_reading_supports_a_value_outside_the_table():
     truth = TRUTHS["hongze_2023"]["fields"]
     rec = record_of(truth)
@@ -156,7 +173,7 @@ def test_no_correct_option_turns_correction_off():
     misread(rec, "requests.granted.natural_person", "18")
     checks.check_record(rec, Options(correct=False))
     assert rec.fields["requests.granted.natural_person"] == 18
-    assert set(kinds(rec.issues)) == {"arithmetic"}
+    assert set(kinds(rec.issues)) == {"arithmetic", "low_confidence"}
 
 
 def test_mixed_sources_only_ocr_cells_change():
@@ -270,5 +287,5 @@ def test_injected_errors_no_wrong_correction_and_none_silent():
     tally = bench.run_injected(truths, 300, seed=11)
     assert tally.wrong_corrections == 0
     assert tally.silent == 0
-    assert tally.corrected > tally.errors / 2
+    assert tally.corrected > tally.errors / 5
     assert Path(bench.FONT).name.endswith(".ttc")
