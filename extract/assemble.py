@@ -466,9 +466,10 @@ def check_layout(record: Record) -> None:
     present_tables = {k.split(".", 1)[0] for k in record.fields}
     for table in spec.TABLES:
         if table not in present_tables:
+            lost = [k for k in expected if k.startswith(table + ".")]
             record.issues.append(Issue(
                 "missing_table", f"section {spec.SECTION_OF_TABLE[table]} ({table}) was not "
-                "found", stage="assemble"))
+                f"found: its {len(lost)} fields are missing", fields=lost, stage="assemble"))
     missing = [k for k in expected if k not in record.fields
                and k.split(".", 1)[0] in present_tables
                and not any(i.fields and k in i.fields for i in record.issues)]
