@@ -143,6 +143,20 @@ class RapidOcrEngine:
         try:
             self._ocr = RapidOCR(params=params)
             self._rec = self._ocr._load_rec_model()
+            # our own sessions: exact thread count, and no spin-waiting (on a shared or
+            # oversubscribed machine spinning threads burn the cores other workers need)
+            import onnxruntime as ort
+
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads
+            so.inter_op_num_threads = 1
+            so.log_severity_level = 4
+            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            for model, key in ((self._rec, "rec"), (self._ocr._load_det_model(), "det"),
+                               (self._ocr._load_cls_model(), "cls")):
+                model.session.session = ort.InferenceSession(
+                    str(paths[key]), sess_options=so, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime/omegaconf errors: translate at the seam
             raise ModelError(f"cannot load the OCR models: {type(e).__name__}: {e}") from e
         self.threads = threads
