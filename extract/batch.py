@@ -212,16 +212,22 @@ def _sniff(path: Path) -> str | None:
 
 
 def _unsupported(name: str) -> str:
-    from .pipeline import SUFFIX_KIND
-
     suffix = os.path.splitext(name)[1].lower() or "(no suffix)"
-    return (f"unsupported file type {suffix}; taken: {', '.join(sorted(SUFFIX_KIND))}, "
-            f"{', '.join(ZIP_SUFFIXES + TAR_SUFFIXES)} archives and folders of page images")
+    return f"unsupported file type {suffix}"
 
 
 def _stat(path: Path) -> tuple[int, float]:
     st = path.stat()
     return st.st_size, st.st_mtime
+
+
+def _dir_stat(path: Path) -> tuple[int, float]:
+    """Size and mtime of a folder of pages: total bytes of its files, latest mtime of it and
+    them (an edited page changes the file's mtime, not the folder's)."""
+    files = [p for p in path.iterdir() if p.is_file()]
+    stats = [p.stat() for p in files]
+    return (sum(st.st_size for st in stats),
+            max([path.stat().st_mtime] + [st.st_mtime for st in stats]))
 
 
 def _is_glob(s: str) -> bool:
@@ -302,9 +308,7 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
             if page_dirs and visible and all(SUFFIX_KIND.get(os.path.splitext(f)[1].lower())
                                              == "image" for f in visible):
                 try:
-                    size = sum(os.path.getsize(os.path.join(root_abs, f)) for f in visible)
-                    mtime = max([os.path.getmtime(root_abs)] +
-                                [os.path.getmtime(os.path.join(root_abs, f)) for f in files])
+                    size, mtime = _dir_stat(Path(root_abs))
                 except OSError as e:
                     add(Source(root_abs, "page-dir", ("dir", root_abs),
                                error=f"cannot read: {e.strerror or e}"))
@@ -366,8 +370,7 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
                 visible = [f for f in os.listdir(p) if not f.startswith(".")]
                 if visible and all(_kind_of_name(f) == "image" and (p / f).is_file()
                                    for f in visible):
-                    size = sum((p / f).stat().st_size for f in visible)
-                    add(Source(ap, "page-dir", ("dir", ap), size, p.stat().st_mtime))
+                    add(Source(ap, "page-dir", ("dir", ap), *_dir_stat(p)))
                     continue
             take_dir(p)
         elif p.is_file():
@@ -738,12 +741,18 @@ class LocalEngine:
         fatal_starts = 0
         try:
             while pending or any(w.task for w in self.workers):
-                for w in self.workers:
+                for i, w in enumerate(self.workers):
                     if w.ready and w.task is None and pending:
-                        w.task, w.started = pending.pop(), time.monotonic()
-                        w.conn.send(w.task)
+                        task = pending.pop()
+                        try:
+                            w.conn.send(task)
+                        except (OSError, ValueError):   # it died while idle: replace, retry
+                            pending.append(task)
+                            self._replace(i, None, on_result)
+                            continue
+                        w.task, w.started = task, time.monotonic()
                         if on_start:
-                            on_start(w.task, w.proc.pid)
+                            on_start(task, w.proc.pid)
                 busy_or_starting = [w for w in self.workers if w.task or not w.ready]
                 objs = [w.conn for w in busy_or_starting] + [w.proc.sentinel for w in
                                                              busy_or_starting]
@@ -970,9 +979,9 @@ class Progress:
 
             self.console = Console(file=self.stream)
             self.bar = RichProgress(
-                TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[failed]} failed · {task.fields[skipped]} skipped · "
-                           "{task.fields[before]} done before · {task.fields[pps]:.2f} pages/s"),
+                TextColumn("[bold]batch"), BarColumn(bar_width=16), MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed, {task.fields[skipped]} skipped, "
+                           "{task.fields[before]} done before, {task.fields[pps]:.2f} pages/s"),
                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                 console=self.console, transient=False)
             self.bar.start()
