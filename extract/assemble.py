@@ -37,6 +37,7 @@ class Labelled:
     cell: Cell
     pred: Prediction
     kind: str | None
+    input: LabelInput | None = None
 
     @property
     def key(self) -> str:
@@ -120,7 +121,7 @@ def classify_cells(grid: Grid, dense, kinds, vcols, model,
             cells.append(c)
             guessed.append(kind)
     preds = model.predict(inputs) if inputs else []
-    return {id(c): Labelled(c, p, g) for c, p, g in zip(cells, preds, guessed)}
+    return {id(c): Labelled(c, p, g, x) for c, p, g, x in zip(cells, preds, guessed, inputs)}
 
 
 def header_columns(dense, kinds, labels, vcols) -> set[int]:
@@ -370,27 +371,33 @@ def assemble(doc: Document, record: Record, options: Options) -> None:
         model.threshold = options.unknown_threshold
     slots: list[Slot] = []
     for grid in doc.grids:
-        dense = grid.dense()
-        kinds = {id(c): cell_kind(c) for c in grid.cells}
-        vcols = value_columns(dense, kinds)
-        labels = classify_cells(grid, dense, kinds, vcols, model)
-        if grid.section is None:
-            grid.section = infer_section(labels)
-            if grid.section is not None:
-                labels = classify_cells(grid, dense, kinds, vcols, model)
-        more = header_columns(dense, kinds, labels, vcols)
-        if more:
-            vcols |= more
-            labels = classify_cells(grid, dense, kinds, vcols, model)
-        contexts = group_contexts(dense, kinds, labels, vcols)
-        if contexts:
-            labels = classify_cells(grid, dense, kinds, vcols, model, contexts)
+        dense, kinds, vcols, labels = label_grid(grid, model)
         slots += cells_to_fields(grid, dense, kinds, labels, vcols, record.issues)
     slots_to_record(slots, record)
     # (text ingester) glued digit runs: fields from a run the arithmetic could not split uniquely
     # leave the record with an "ambiguous" issue; resolved runs get the raw run in provenance
     digitruns.finish_record(doc, record)
     check_layout(record)
+
+
+def label_grid(grid: Grid, model):
+    """Classify a grid's text cells: (dense matrix, cell kinds, value columns, labels)."""
+    dense = grid.dense()
+    kinds = {id(c): cell_kind(c) for c in grid.cells}
+    vcols = value_columns(dense, kinds)
+    labels = classify_cells(grid, dense, kinds, vcols, model)
+    if grid.section is None:
+        grid.section = infer_section(labels)
+        if grid.section is not None:
+            labels = classify_cells(grid, dense, kinds, vcols, model)
+    more = header_columns(dense, kinds, labels, vcols)
+    if more:
+        vcols |= more
+        labels = classify_cells(grid, dense, kinds, vcols, model)
+    contexts = group_contexts(dense, kinds, labels, vcols)
+    if contexts:
+        labels = classify_cells(grid, dense, kinds, vcols, model, contexts)
+    return dense, kinds, vcols, labels
 
 
 def slots_to_record(slots: list[Slot], record: Record) -> None:

@@ -53,25 +53,26 @@ def _squash(text: str | None) -> str:
 
 def _full_agency_name(agency: str, text: str) -> str:
     """Prefix the city or province printed before the agency's own place name elsewhere in the
-    text (洪泽区人民政府 -> 淮安市洪泽区人民政府): the longest suffix ending in 市/省/州 that every
-    occurrence shares, when it occurs at least twice."""
+    text (洪泽区人民政府 -> 淮安市洪泽区人民政府)."""
     unit = re.match(r"^[\u4e00-\u9fa5]{2,6}?(?:区|县|旗|市)", agency)
     if not unit or agency.startswith(tuple(PROVINCES)):
         return agency
     befores = [text[max(0, m.start() - 8):m.start()]
                for m in re.finditer(re.escape(unit.group(0)), text)]
     befores = [b for b in befores if b.endswith(("市", "省", "州", "盟"))]
-    if len(befores) < 2:
-        return agency
-    common = befores[0]
-    for b in befores[1:]:
-        n = 0
-        while n < min(len(common), len(b)) and common[-1 - n] == b[-1 - n]:
-            n += 1
-        common = common[len(common) - n:]
-    if len(common) >= 2 and common.endswith(("市", "省", "州", "盟")):
-        return common + agency
-    return agency
+    # the most frequent name of 2-3 characters + 市/省/州/盟 printed before it, at least twice
+    # (OCR may misread one occurrence: 准安市 beside 淮安市 twice)
+    best = ""
+    for n in (4, 3):
+        counts: dict[str, int] = {}
+        for b in befores:
+            if len(b) >= n:
+                counts[b[-n:]] = counts.get(b[-n:], 0) + 1
+        if counts:
+            cand, k = max(counts.items(), key=lambda kv: kv[1])
+            if k >= 2 and k * 2 > len(befores) and not best:
+                best = cand
+    return best + agency if best else agency
 
 
 PROVINCES = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏",

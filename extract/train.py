@@ -114,7 +114,14 @@ def train(training_dir, out_dir, *, seed: int = TRAIN_SEED, write: bool = True,
     log(f"held-out: {held.as_dict()}")
     # the same model without the curated real examples, scored on them
     model_wo = LabelClassifier().fit([x for x, _ in generated], [y for _, y in generated])
+    model_wo.threshold = model.threshold
     cur_without = score(model_wo, curated)
+    # the dev-set labels as the extractors see them, checked by hand (the gold)
+    dev_gold = labeldata.read_curated(training_dir / "dev_labels.tsv")
+    dev_with = score(model, dev_gold)
+    dev_without = score(model_wo, dev_gold)
+    log(f"dev-set labels as extracted, model with curated: {dev_with.as_dict()}")
+    log(f"dev-set labels as extracted, model without curated: {dev_without.as_dict()}")
     log(f"curated real labels, model with them: {cur_with.as_dict()}")
     log(f"curated real labels, model without them: {cur_without.as_dict()}")
     report = {
@@ -122,6 +129,7 @@ def train(training_dir, out_dir, *, seed: int = TRAIN_SEED, write: bool = True,
         "train_examples": len(train_set), "curated_examples": len(curated),
         "heldout": held.as_dict(), "curated_with": cur_with.as_dict(),
         "curated_without": cur_without.as_dict(),
+        "dev_with": dev_with.as_dict(), "dev_without": dev_without.as_dict(),
         "heldout_errors": [[x.text, x.context, t, p.best, round(p.prob, 3)]
                            for x, t, p in held.errors[:40]],
         "curated_without_errors": [[x.text, x.context, t, p.best, round(p.prob, 3)]
@@ -133,15 +141,45 @@ def train(training_dir, out_dir, *, seed: int = TRAIN_SEED, write: bool = True,
         out = Path(out_dir)
         model.save(out, metadata={k: report[k] for k in
                                   ("train_examples", "heldout", "curated_with",
-                                   "curated_without", "versions")})
+                                   "curated_without", "dev_with", "dev_without", "versions")})
         (out / "README.md").write_text(model_card(model, report), encoding="utf-8")
         log(f"wrote {out / 'labels.json'}, {out / 'labels.npz'} and {out / 'README.md'}")
     report["model"] = model
     return report
 
 
+DEV_DOCS = ("hongze_2023.pdf", "fengze_2023.txt", "hebei_jyt_2019.txt", "hebei_jyt_2021.txt",
+            "pingtan_2019.html", "pingtan_2019.txt")
+
+
+def collect_dev_labels(dev_dir, model) -> list[tuple]:
+    """Every label cell of the dev-set reports as the extractors see them: (LabelInput, key).
+
+    ``key`` is the given model's answer; ``training_data/dev_labels.tsv`` holds the checked
+    answers (the gold) for these inputs.
+    """
+    from . import assemble, pipeline
+    from .options import Options
+
+    out, seen = [], set()
+    for name in DEV_DOCS:
+        path = Path(dev_dir) / name
+        if not path.exists():
+            continue
+        doc = pipeline.ingest(path, Options())
+        for grid in doc.grids:
+            _, _, _, labels = assemble.label_grid(grid, model)
+            for lb in labels.values():
+                k = _key(lb.input)
+                if k not in seen:
+                    seen.add(k)
+                    out.append((lb.input, lb.pred.key))
+    return out
+
+
 def model_card(model: LabelClassifier, r: dict) -> str:
     h, cw, co = r["heldout"], r["curated_with"], r["curated_without"]
+    dw, do = r["dev_with"], r["dev_without"]
     errs = "\n".join(f"| {t!r} | {c!r} | {y} | {b} | {p} |"
                      for t, c, y, b, p in r["heldout_errors"]) or "| (none) | | | | |"
     cerrs = "\n".join(f"| {t!r} | {c!r} | {y} | {b} | {p} |"
@@ -181,6 +219,11 @@ training removed, so no test string was seen in training.
 | held-out generated | {h['n']} | {h['accuracy']:.4%} | {h['unknown_rate']:.3%} | {h['confident_errors']} | {h['ece']:.4f} |
 | curated real labels, this model | {cw['n']} | {cw['accuracy']:.4%} | {cw['unknown']} | {cw['confident_errors']} | {cw['ece']:.4f} |
 | curated real labels, model trained without them | {co['n']} | {co['accuracy']:.4%} | {co['unknown']} | {co['confident_errors']} | {co['ece']:.4f} |
+| dev-set labels as the extractors see them (`dev_labels.tsv`), this model | {dw['n']} | {dw['accuracy']:.4%} | {dw['unknown']} | {dw['confident_errors']} | {dw['ece']:.4f} |
+| the same, model trained without the curated examples | {do['n']} | {do['accuracy']:.4%} | {do['unknown']} | {do['confident_errors']} | {do['ece']:.4f} |
+
+The dev-set labels include the prose lines that the table finder takes in with a table (gold
+`none`); "unknown" counts every answer below the threshold, those included.
 
 Held-out errors (first 40; the text, its context, the truth, the top class, its probability):
 
