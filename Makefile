@@ -14,7 +14,7 @@ DEBS := fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk pop
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
