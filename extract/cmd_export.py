@@ -23,12 +23,14 @@ def add_arguments(p):
                    "OUTDIR/export/gkreport_<long|wide>.<format>); the dictionary goes beside it")
     p.add_argument("--latest", action="store_true", help="only the best report per agency and "
                    "year (view report_latest)")
+    p.add_argument("--raw", action="store_true", help="the raw extraction, without the "
+                   "corrections made in `gkreport review` (default: corrected values)")
 
 
 def run(args) -> int:
     from .export import export
 
     for path in export(args.outdir, args.format, wide=args.wide, output=args.output,
-                       latest=args.latest):
+                       latest=args.latest, corrected=not args.raw):
         print(f"gkreport export: wrote {path}", file=sys.stderr)
     return 0

@@ -19,6 +19,8 @@ has a second header row with the printed labels (``pandas.read_excel(f, header=[
 ``long_2``, ... before Excel's limit of 1,048,576 rows a sheet.
 
 ``latest=True`` exports only the reports of the view ``report_latest`` (one per agency and year).
+Values corrected in ``gkreport review`` replace the extracted ones (``engine`` ``human``), unless
+``corrected=False`` (``--raw``).
 Default output: ``OUTDIR/export/gkreport_<long|wide>.<format>``.
 """
 
@@ -148,8 +150,10 @@ def _long_values_for_csv(df):
 
 
 def export(outdir, fmt: str, *, wide: bool | None = None, output=None, latest: bool = False,
-           max_sheet_rows: int = EXCEL_MAX_ROWS) -> list[Path]:
-    """Write the table (and its dictionary); returns the paths written."""
+           max_sheet_rows: int = EXCEL_MAX_ROWS, corrected: bool = True) -> list[Path]:
+    """Write the table (and its dictionary); returns the paths written. ``corrected``: values
+    corrected in review (``extract/corrections.py``) replace the extracted ones; False for the
+    raw extraction."""
     import pandas as pd
 
     from .store import Store
@@ -166,6 +170,9 @@ def export(outdir, fmt: str, *, wide: bool | None = None, output=None, latest: b
     target.parent.mkdir(parents=True, exist_ok=True)
     with Store(outdir, read_only=True) as store:
         con = store.con
+        if corrected:  # review corrections: `fields`/`reports` become views with them applied
+            from .corrections import shadow_corrected
+            shadow_corrected(con, outdir)
         if wide:
             table, keys = wide_frame(con, latest)
             labels = {**REPORT_COLUMNS, **{r["key"]: r["label"] for r in dictionary_rows(keys)}}
