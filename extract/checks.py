@@ -21,10 +21,11 @@ from .model import Issue, Provenance, Record
 from .numbers import is_null_text, looks_numeric
 from .options import Options
 
-# A digit read by RapidOCR with a score below this is doubtful. On the dev-set scan
-# (hongze_2023.scan.pdf, pages 3-4) 177 of 178 digit readings scored 0.992 or more (median
-# 0.9986); the one below read a faint "0" at 0.58. See docs/arithmetic.md.
-LOW_READ_CONFIDENCE = 0.95
+# A value read by OCR with a score below this is doubtful (the OCR stage keeps alternatives for
+# characters below the same score, extract.ocr.UNCERTAIN). On the dev-set scan
+# (hongze_2023.scan.pdf) 5 of 186 correct value readings scored below 0.90 (median 0.986).
+# See docs/arithmetic.md.
+LOW_READ_CONFIDENCE = 0.90
 # A field whose row or column label the classifier gave less than this probability is doubtful.
 LOW_LABEL_CONFIDENCE = 0.6
 

@@ -30,7 +30,7 @@ def record_of(fields: dict, engine: str = "rapidocr") -> Record:
     return Record(report={}, source={}, fields=dict(fields), provenance=prov)
 
 
-def misread(rec: Record, key: str, text: str, alternatives=(), score=0.8):
+def misread(rec: Record, key: str, text: str, alternatives=(), score=0.7):
     """The OCR read ``text`` for ``key`` with ``score`` (a doubtful reading by default)."""
     rec.fields[key] = int(text) if text else None
     rec.provenance[key].text = text
