@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("extract.cmd_export", "write a batch's store as CSV, Parquet or xlsx tables"),
     "eval": ("extract.cmd_eval", "score extracted records against hand-labelled truth"),
     "synth": ("extract.cmd_synth", "generate realistic reports (PDF, scan, image, HTML, text) with exact truth"),
+    "review": ("extract.cmd_review", "check and correct a batch's doubtful values in the browser"),
 }
 
 EPILOG = """exit codes: 0 ok; 1 some inputs failed; 2 bad arguments; 3 unreadable input;
