@@ -119,3 +119,17 @@ def test_extracted_dev_set_records_break_exactly_their_checks(filename):
     # born-digital input: nothing is corrected, and no field is flagged beyond the printed breaks
     assert not [i for i in record.issues if i.kind in ("corrected", "low_confidence")]
     json.dumps(record.to_dict(), ensure_ascii=False)
+
+
+def test_generated_printed_errors_are_all_reported_and_none_invented():
+    from extract import synth
+    n_breaks = 0
+    for i in range(120):
+        rep = synth.make_report(77, i, error_rate=1.0)
+        truth = synth.truth_of(rep)
+        rec = record_of(truth["fields"], "text-layer")
+        checks.check_record(rec, Options())
+        assert checks.arithmetic_rule_ids(rec.issues) == set(truth["checks"]), rep.name
+        assert rec.fields == truth["fields"]
+        n_breaks += len(truth["checks"])
+    assert n_breaks > 120
