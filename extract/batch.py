@@ -964,9 +964,14 @@ class Progress:
     one per failure) otherwise."""
 
     def __init__(self, total: int, skipped: int, done_before: int, *, rich: bool | None = None,
-                 every: float = 10.0, stream=None):
+                 every: float = 10.0, stream=None, sizes: dict[str, int] | None = None):
         self.stream = stream or sys.stderr
         self.total, self.skipped, self.done_before = total, skipped, done_before
+        # ETA from bytes when sizes are known: a scan's bytes track its OCR work better than
+        # a count of files does (a batch of text PDFs then scans would look nearly done).
+        self.sizes = sizes or {}
+        self.bytes_total = sum(self.sizes.values())
+        self.bytes_done = 0
         self.done = self.failed = self.pages = 0
         self.t0 = time.monotonic()
         self.every, self.last = every, 0.0
@@ -974,19 +979,20 @@ class Progress:
         self.bar = None
         if use_rich:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
-                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (BarColumn, Progress as RichProgress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
 
             self.console = Console(file=self.stream)
             self.bar = RichProgress(
-                TextColumn("[bold]batch"), BarColumn(bar_width=16), MofNCompleteColumn(),
+                TextColumn("[bold]batch"), BarColumn(bar_width=16),
+                TextColumn("{task.fields[files]}/%d files" % total),
                 TextColumn("{task.fields[failed]} failed, {task.fields[skipped]} skipped, "
                            "{task.fields[before]} done before, {task.fields[pps]:.2f} pages/s"),
                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                 console=self.console, transient=False)
             self.bar.start()
-            self.task = self.bar.add_task("batch", total=total, failed=0, skipped=skipped,
-                                          before=done_before, pps=0.0)
+            self.task = self.bar.add_task("batch", total=self.bytes_total or total, files=0,
+                                          failed=0, skipped=skipped, before=done_before, pps=0.0)
         else:
             self._line(f"{total} to extract, {done_before} done before, {skipped} skipped")
 
@@ -996,18 +1002,24 @@ class Progress:
     def eta(self) -> float | None:
         if not self.done:
             return None
-        rate = self.done / (time.monotonic() - self.t0)
-        return (self.total - self.done) / rate if rate else None
+        elapsed = time.monotonic() - self.t0
+        if self.bytes_total and self.bytes_done:
+            return (self.bytes_total - self.bytes_done) * elapsed / self.bytes_done
+        return (self.total - self.done) * elapsed / self.done
 
     def finished(self, res: Result) -> None:
         self.done += 1
         self.pages += res.pages
+        self.bytes_done += self.sizes.get(res.sha256, 0)
         ok = res.record is not None and res.record.get("status") != "failed"
         if not ok:
             self.failed += 1
         elapsed = max(time.monotonic() - self.t0, 1e-6)
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, failed=self.failed, pps=self.pages / elapsed)
+            # rich's ETA follows `completed`: bytes when known, else files
+            self.bar.update(self.task, completed=self.bytes_done if self.bytes_total
+                            else self.done, files=self.done, failed=self.failed,
+                            pps=self.pages / elapsed)
             if not ok:
                 self.console.print(f"[red]failed[/red] {res.reason or failed_record_reason(res.record)}",
                                    highlight=False, markup=True)
@@ -1150,7 +1162,8 @@ def run_batch(inputs: list[str | Path], outdir: Path, *, options: Options, jobs:
         summary.skipped = len(skipped)
 
         if progress:
-            prog = Progress(len(todo), len(skipped), len(tasks) - len(todo) - summary.adopted)
+            prog = Progress(len(todo), len(skipped), len(tasks) - len(todo) - summary.adopted,
+                            sizes={t.sha256: t.size for t in todo})
         sink.progress = prog
 
         def on_result(res: Result) -> None:

@@ -279,6 +279,7 @@ def test_threads_never_oversubscribe_the_cores():
     assert batch_options(Options(threads=3), 2).threads == 3
 
 
+@pytest.mark.slow
 def test_local_engine_replaces_a_killed_worker_and_a_slow_one(tmp_path):
     """A worker killed mid-file, and a file over the timeout: each is a failed result with the
     reason, the worker is replaced, and the next file is extracted."""
@@ -325,6 +326,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_gives_every_report_exactly_once(tmp_path):
     n = 6
     inputs = tmp_path / "in"
@@ -373,3 +375,25 @@ def test_sigkill_mid_run_then_rerun_gives_every_report_exactly_once(tmp_path):
     con.close()
     again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert f"{n} reports (0 extracted, {n} already done, 0 adopted), 1 failed" in again.stderr
+
+
+def test_progress_plain_lines_and_rich_bar():
+    from extract.batch import Progress, Result
+
+    rec = {"source": {"pages": 5}, "status": "ok"}
+    for rich in (False, True):
+        buf = io.StringIO()
+        p = Progress(3, 1, 2, rich=rich, every=0.0, stream=buf, sizes={"a": 100, "b": 300,
+                                                                        "c": 100})
+        p.finished(Result("a", "a.pdf", record=rec))
+        p.finished(Result("b", "b.pdf", error="InputFileError", reason="b.pdf: corrupt"))
+        assert p.eta() is not None and p.pages == 5
+        p.finished(Result("c", "c.pdf", record=rec))
+        p.close()
+        text = buf.getvalue()
+        assert "b.pdf: corrupt" in text
+        if not rich:
+            assert "3 to extract, 2 done before, 1 skipped" in text
+            assert "3/3 done, 1 failed, 1 skipped" in text and "ETA" in text
+        else:
+            assert "3/3 files" in text and "1 failed" in text

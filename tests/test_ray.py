@@ -22,6 +22,7 @@ def local_ray():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_ray_engine_outputs_equal_the_local_engine(tmp_path, local_ray):
     inputs = tmp_path / "in"
     inputs.mkdir()
