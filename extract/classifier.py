@@ -123,7 +123,7 @@ class LabelClassifier:
     threshold : probability below which ``predict`` answers ``unknown``.
     """
 
-    def __init__(self, C: float = 20.0, context_weight: float = 0.5,
+    def __init__(self, C: float = 50.0, context_weight: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, max_iter: int = 300):
         self.C = C
         self.context_weight = context_weight

@@ -202,7 +202,7 @@ def ocr_confuse(label: str, rng: random.Random) -> str:
 
 
 def drop_or_repeat(label: str, rng: random.Random) -> str:
-    if len(label) < 4:
+    if len(_plain(label)) < 4:   # a short label with a character dropped is no label any more
         return label
     i = rng.randrange(len(label))
     if rng.random() < 0.5:
@@ -280,21 +280,29 @@ def generate(seed: int = 0, per_example: int = 20,
     printed = {}
     for x, y in base:
         printed.setdefault(_plain(x.text), set()).add(y)
+    ambiguous = {t for t, ys in printed.items()
+                 if len({y.split(".", 1)[0] == "col" for y in ys}) > 1}
     for x, y in base:
         out.append((x, y))
         for _ in range(per_example):
             text, ctx = x.text, x.context
-            for kind in rng.sample(kinds, k=min(len(kinds), rng.randint(1, 3))):
+            # the group label printed inline before the first sub-row; the sub-row then keeps
+            # its own numbering (（六）其他处理3.其他 is not （六）其他处理)
+            inline = y.startswith(("requests.", "review_litigation.")) and bool(ctx) and \
+                rng.random() < 0.3
+            usable = tuple(k for k in kinds if not (inline and k == "numbering")) or kinds
+            for kind in rng.sample(usable, k=min(len(usable), rng.randint(1, 3))):
                 text = PERTURBATIONS[kind](text, rng)
             if ctx and rng.random() < 0.3:
                 ctx = PERTURBATIONS[rng.choice(kinds)](ctx, rng)
-            if y.startswith(("requests.", "review_litigation.")) and ctx and rng.random() < 0.3:
-                # the group label printed inline before the first sub-row
+            if inline:
                 text = ctx + text
             if ctx and rng.random() < 0.15:
                 ctx = ""
             section = x.section if rng.random() < 0.85 else None
-            kind = x.kind if rng.random() < 0.85 else None
+            # the kind is withheld only where the printed label does not also name a class of
+            # the other kind (总计 is a row in section 三 and a column everywhere)
+            kind = x.kind if (rng.random() < 0.85 or _plain(x.text) in ambiguous) else None
             if not text.strip() or printed.get(_plain(text), {y}) != {y}:
                 continue
             out.append((LabelInput(text, ctx, section, kind), y))
