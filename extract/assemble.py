@@ -167,7 +167,9 @@ def group_contexts(dense, kinds, labels, vcols) -> dict[int, str]:
                 any(is_group(lb) for lb in labs):
             inline = [lb for lb in labs if is_group(lb)][-1]
             continue
-        row_labels = [lb for lb in labs if lb.is_row and lb.kind != "column"]
+        # row labels, including those too doubtful without their group to be placed yet
+        row_labels = [lb for lb in labs if lb.kind != "column" and
+                      lb.pred.best.split(".", 1)[0] in ROW_TABLES]
         if not row_labels:
             continue
         first = row_labels[0].cell
@@ -175,17 +177,16 @@ def group_contexts(dense, kinds, labels, vcols) -> dict[int, str]:
         if left is not None and kinds[id(left)] == "text":
             continue  # its group is printed beside it
         found = None
+        # an inline group row above is nearer than a merged group cell found in a column
+        if inline is not None and len(row_labels) == 1 and \
+                row_labels[0].pred.best.split(".", 1)[-1] not in TOP_LEVEL_ROWS:
+            found = inline
         for k in range(first.col - 1, -1, -1):
-            if k in vcols:
+            if found is not None or k in vcols:
                 break
             found = _scan_group(dense, kinds, labels, r, k, is_group)
-            if found:
-                break
-        if found is None and inline is not None and len(row_labels) == 1 and \
-                not row_labels[0].key.split(".")[-1] in TOP_LEVEL_ROWS:
-            found = inline
         if found is None:
-            if row_labels[0].key.split(".", 1)[-1] in TOP_LEVEL_ROWS:
+            if row_labels[0].pred.best.split(".", 1)[-1] in TOP_LEVEL_ROWS:
                 inline = None
             continue
         out[id(first)] = found.cell.text
