@@ -115,7 +115,7 @@ def classify_cells(grid: Grid, dense, kinds, vcols, model,
                 left = dense[c.row][c.col - 1]
                 if left is not None and kinds[id(left)] == "text":
                     context = left.text
-            if contexts and not context and id(c) in contexts:
+            if contexts and id(c) in contexts:
                 context = contexts[id(c)]
             inputs.append(LabelInput(c.text, context, grid.section, kind))
             cells.append(c)
@@ -174,8 +174,9 @@ def group_contexts(dense, kinds, labels, vcols) -> dict[int, str]:
             continue
         first = row_labels[0].cell
         left = dense[r][first.col - 1] if first.col > 0 else None
-        if left is not None and kinds[id(left)] == "text":
-            continue  # its group is printed beside it
+        if left is not None and kinds[id(left)] == "text" and not (
+                inline is not None and lab(left) is not None and lab(left).key == "group.results"):
+            continue  # its group is printed beside it (not just the outer 三、本年度办理结果)
         found = None
         # an inline group row above is nearer than a merged group cell found in a column
         if inline is not None and len(row_labels) == 1 and \
@@ -193,8 +194,9 @@ def group_contexts(dense, kinds, labels, vcols) -> dict[int, str]:
     return out
 
 
-TOP_LEVEL_ROWS = ("new", "carried_over", "granted", "partly_granted", "total", "carried_forward",
-                  "other")
+# rows that end a group (an inline group's context does not reach past them); the single
+# （六）其他处理 row is not one: a doubtful "3.其他" under it reads like it
+TOP_LEVEL_ROWS = ("new", "carried_over", "granted", "partly_granted", "total", "carried_forward")
 
 
 def _scan_group(dense, kinds, labels, r, k, is_group):

@@ -149,18 +149,41 @@ def read_page(pdf, index: int) -> PageObjects | None:
                     _segment_edge((px, py), start, edges)
                 pts.append((px, py))
         tp = page.get_textpage()
-        chars = []
-        for i in range(tp.count_chars()):
-            code = pdfium_c.FPDFText_GetUnicode(tp.raw, i)
-            if code < 32 or pdfium_c.FPDFText_IsGenerated(tp.raw, i) == 1:
-                continue
-            left, bottom, right, top = tp.get_charbox(i, loose=True)
-            chars.append({"text": chr(code), "x0": left, "x1": right, "top": height - top,
-                          "bottom": height - bottom, "size": top - bottom})
+        chars = _chars(tp, height)
         tp.close()
         return PageObjects(chars, edges, width, height)
     finally:
         page.close()
+
+
+def _chars(tp, height: float) -> list[dict]:
+    """The page's chars with pdfplumber's keys, from pdfium's loose (advance and em) box, which
+    keeps one line's chars on one top. That box is sometimes far too large (vertical runs in
+    merged cells): then the tight glyph box, centred in the page's typical em height, stands in."""
+    import pypdfium2.raw as pdfium_c
+
+    raw = []
+    for i in range(tp.count_chars()):
+        code = pdfium_c.FPDFText_GetUnicode(tp.raw, i)
+        if code < 32 or pdfium_c.FPDFText_IsGenerated(tp.raw, i) == 1:
+            continue
+        raw.append((code, tp.get_charbox(i), tp.get_charbox(i, loose=True)))
+
+    def sane(t, lo):
+        return (lo[2] - lo[0]) <= 2 * (t[2] - t[0]) + 0.6 * (lo[3] - lo[1]) + 1 and \
+            (lo[3] - lo[1]) < 60
+    heights = sorted(lo[3] - lo[1] for _, t, lo in raw if sane(t, lo))
+    em = heights[len(heights) // 2] if heights else 10.0
+    out = []
+    for code, (tl, tb, tr, tt), lo in raw:
+        if sane((tl, tb, tr, tt), lo):
+            left, right, top, bottom = lo[0], lo[2], lo[3], lo[1]
+        else:
+            cy = (tt + tb) / 2
+            left, right, top, bottom = tl, max(tr, tl + 0.1), cy + em / 2, cy - em / 2
+        out.append({"text": chr(code), "x0": left, "x1": right, "top": height - top,
+                    "bottom": height - bottom, "size": top - bottom})
+    return out
 
 
 def _segment_edge(a, b, edges: list[dict]) -> None:
