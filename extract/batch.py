@@ -41,7 +41,6 @@ is killed; the worker is replaced and the file recorded in ``failures`` with the
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import hashlib
 import json
