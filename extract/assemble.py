@@ -254,8 +254,13 @@ def cells_to_fields(grid: Grid, dense, kinds, labels: dict[int, Labelled], vcols
                       for k, c in enumerate(row))
         has_row_label = any((lb := lab(c)) is not None and lb.is_row and lb.key.startswith(table)
                             and lb.kind != "column" for c in row)
-        if has_num or (has_row_label and any(c is None or kinds[id(c)] == "blank"
-                                             for k, c in enumerate(row) if k in vcols)):
+        # a row of blanks right under the column headers, with no label (section 四 printed
+        # as column groups, every value blank)
+        blank_values = bool(vcols) and r > 0 and all(
+            c is None or kinds[id(c)] == "blank" for c in row) and any(
+            (lb := lab(c)) is not None and lb.is_col for c in dense[r - 1])
+        if has_num or blank_values or (has_row_label and any(
+                c is None or kinds[id(c)] == "blank" for k, c in enumerate(row) if k in vcols)):
             data_rows.append(r)
     data_set = set(data_rows)
 

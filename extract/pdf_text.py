@@ -398,16 +398,23 @@ def virtual_verticals(chars, ys: list[float], x0: float, x1: float,
         if len(group) >= 2:
             centres.append(sum(group) / len(group))
     # where a rule ends inside the table, its end is the boundary (not a gap's centre)
+    ends = []
     for group in _groups(sorted(rule_ends), 2.0):
         x = sum(group) / len(group)
-        centres = [c for c in centres if abs(c - x) > 8.0] + [x]
+        centres = [c for c in centres if abs(c - x) > 8.0]
+        ends.append(x)
     out = []
     for i, ((top, bottom), gaps) in enumerate(zip(zip(ys, ys[1:]), bands)):
         if open_bands is not None and not open_bands[i]:
             continue
-        for x in centres:
-            if any(a + 1 <= x <= b - 1 for a, b in gaps):
-                out.append(_v_edge(x, top, bottom))
+        for a, b in gaps:
+            inside = [x for x in ends if a + 1 <= x <= b - 1]
+            # a gap holding a rule's end is cut there only (the empty parts of two cells that
+            # span columns, 行政复议 | 行政诉讼); a gap reaching the table's border is the empty
+            # part of one such cell; any other gap between two text runs separates columns
+            if not inside and a > x0 + 0.5 and b < x1 - 0.5:
+                inside = [x for x in centres if a + 1 <= x <= b - 1]
+            out += [_v_edge(x, top, bottom) for x in inside]
     return out
 
 
