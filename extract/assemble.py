@@ -57,11 +57,14 @@ class Labelled:
 
 
 def cell_kind(cell: Cell) -> str:
-    """``numeric`` (a number or a printed dash), ``blank`` or ``text``."""
+    """``numeric`` (a number, a printed dash, or a short run of symbols where a value stands,
+    which the number parser then reports as unreadable), ``blank`` or ``text``."""
     t = numbers.normalise(cell.text)
     if not t:
         return "blank"
     if numbers.looks_numeric(cell.text):
+        return "numeric"
+    if len(t) <= 3 and not any(ch.isalnum() for ch in t):
         return "numeric"
     return "text"
 
@@ -70,7 +73,8 @@ def value_columns(dense, kinds) -> set[int]:
     cols: set[int] = set()
     for row in dense:
         for k, c in enumerate(row):
-            if c is not None and kinds[id(c)] == "numeric" and not numbers.is_null_text(c.text):
+            # a number or a printed dash (a report may print every value of a table as ／)
+            if c is not None and kinds[id(c)] == "numeric":
                 cols.add(k)
         # (web/text ingesters) a row of values with no label at all, as section 四 prints it:
         # its blank cells are value slots too, even in a column left blank in every row

@@ -181,6 +181,10 @@ class PdfRenderer:
     # -- tables --------------------------------------------------------------------------------
     def _cell_style(self, cell: TCell) -> tuple[str, float]:
         if cell.role == "value":
+            # reportlab's standard Type 1 fonts have no CJK dash (—, ／): such a value would print
+            # as a black box, so it is set in the table's TrueType font
+            if self.digit_font in ("Times-Roman", "Helvetica") and not cell.text.isascii():
+                return self.table_font, self.lay.value_size
             return self.digit_font, self.lay.value_size
         size = self.lay.table_size
         if cell.role == "article":
