@@ -36,12 +36,17 @@ import numpy as np
 from . import raster, tablegrid
 from .errors import InputFileError, LimitExceededError, NotAReportError
 from .model import Cell, Document, Grid, Issue
-from .ocr import Reading, get_engine, quad_box, quad_crop
+from .ocr import Reading, get_engine, quad_box
 from .options import Options
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+LINE_HEIGHT = 1.6   # a line crop's height, in text heights
+HEADING_REACH = 5   # with --tables-only, the heading is looked for this many text heights up
+PIECE_GAP = 2.5     # a gap this many line heights wide splits a prose line into pieces
+TALL_BAND = 2.6     # a band of prose rows taller than this many text heights holds several lines
+PAD_H = 0.1         # white margin left and right of a line crop, in text heights
 REPORT_WORDS = ("信息公开", "年度报告", "政府信息", "依申请", "主动公开", "行政复议")
 
 
@@ -83,13 +88,23 @@ class PageResult:
 
 # -- crops --------------------------------------------------------------------------------------
 
-def line_crop(image: np.ndarray, box, th: float) -> np.ndarray:
-    """A text line cut from the page with white padding and its contrast stretched: tight or
-    faint crops make the recogniser read a lone "0" as "o" or "."."""
+def line_crop(image: np.ndarray, box, th: float, clip=None) -> np.ndarray:
+    """A text line cut from the page, ``LINE_HEIGHT`` text heights tall around its centre (a
+    lone digit and a Chinese label come out at one scale, as on a printed line), with white
+    side margins and its contrast stretched (faint crops make the recogniser read a lone "0" as
+    "o" or "."). Rows outside ``clip`` (the cell's interior: rulings, the next row's text) and
+    beyond the page are white."""
     x0, y0, x1, y1 = box
-    m = max(1, int(0.12 * th))
     h, w = image.shape[:2]
-    crop = image[max(0, y0 - m):min(h, y1 + m), max(0, x0 - m):min(w, x1 + m)]
+    half = max(LINE_HEIGHT * th, (y1 - y0) + 0.5 * th) / 2
+    c = (y0 + y1) / 2
+    top, bottom = int(round(c - half)), int(round(c + half))
+    lo, hi = max(0, top), min(h, bottom)
+    if clip is not None:
+        lo, hi = max(lo, min(y0, clip[1])), min(hi, max(y1, clip[3]))
+    m = max(1, int(0.12 * th))
+    crop = image[lo:hi, max(0, x0 - m):min(w, x1 + m)]
+    crop = cv2.copyMakeBorder(crop, lo - top, bottom - hi, 0, 0, cv2.BORDER_CONSTANT, value=255)
     return _normalise(crop, th)
 
 
@@ -100,17 +115,13 @@ def _normalise(crop: np.ndarray, th: float) -> np.ndarray:
     hi = float(np.percentile(crop, 98))
     if hi - lo >= 30:
         crop = np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
-    pad_v = max(4, int(0.3 * max(crop.shape[0], th * 0.8)))
-    pad_h = max(6, int(0.6 * th))
-    # at least 2:1 (measured on the dev scan: a lone "0" reads at 0.98 instead of 0.92; wider
-    # white margins make it worse again)
-    pad_h = max(pad_h, (2 * (crop.shape[0] + 2 * pad_v) - crop.shape[1]) // 2)
-    return cv2.copyMakeBorder(crop, pad_v, pad_v, pad_h, pad_h, cv2.BORDER_CONSTANT, value=255)
+    pad = max(2, int(PAD_H * th))
+    return cv2.copyMakeBorder(crop, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=255)
 
 
 def stack_crop(image: np.ndarray, boxes, th: float) -> np.ndarray:
     """Glyphs of vertical text laid side by side as one horizontal line."""
-    hmax = max(y1 - y0 for _, y0, _, y1 in boxes)
+    hmax = max(int(LINE_HEIGHT * th), max(y1 - y0 for _, y0, _, y1 in boxes))
     gap = max(2, int(0.25 * th))
     parts = []
     for x0, y0, x1, y1 in boxes:
@@ -141,16 +152,19 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
                 idx.append(len(crops))
                 crops.append(stack_crop(page.image, lines, th))
             else:
+                clip = tablegrid.cell_interior(text_ink, gc.box, th)
                 for box in lines:
                     idx.append(len(crops))
-                    crops.append(line_crop(page.image, box, th))
+                    crops.append(line_crop(page.image, box, th, clip))
             plan.append((ti, ci, idx))
-    # prose: the detector on the strips of page outside the tables
+    # outside the tables: the title, headings and prose (with --tables-only just the heading
+    # above each table), as text lines by ink projection
     prose_boxes = []
     prose_start = len(crops)
-    for quad in prose_quads(page, tables, text_ink, engine, options.tables_only):
-        prose_boxes.append(tuple(int(v) for v in quad_box(quad)))
-        crops.append(quad_crop(page.image, quad))
+    for box, lh in prose_lines(page, tables, text_ink, steps["text_height"], engine,
+                               options.tables_only):
+        prose_boxes.append(box)
+        crops.append(line_crop(page.image, box, lh))
     t2 = time.perf_counter()
     readings = engine.recognize(crops) if crops else []
     t3 = time.perf_counter()
@@ -242,41 +256,48 @@ def _content_between(text_ink: np.ndarray, top: int, bottom: int, tables) -> boo
     return False
 
 
-def prose_quads(page: raster.PreparedPage, tables, text_ink: np.ndarray, engine,
-                tables_only: bool) -> list[np.ndarray]:
-    """Text lines outside the tables, found by the detector on horizontal strips of the page
-    between the tables (tables masked white), top to bottom, in prepared-page pixels.
+def outside_strips(tables, height: int, tables_only: bool) -> list[tuple[int, int]]:
+    """Bands of page rows outside the tables, top to bottom; with ``tables_only`` only the band
+    ``HEADING_REACH`` text heights above each table (where its section heading stands)."""
+    strips, top = [], 0
+    for t in tables:
+        bottom = t.box[1] - 2
+        if tables_only:
+            top = max(top, bottom - int(HEADING_REACH * t.text_height))
+        strips.append((top, bottom))
+        top = t.box[3] + 3
+    if not tables_only:
+        strips.append((top, height))
+    return [(a, b) for a, b in strips if b - a >= 4]
 
-    With ``tables_only`` only a strip just above each table is read (its section heading).
-    """
-    h, w = page.image.shape
-    img = page.image.copy()
-    for t in tables:
-        x0, y0, x1, y1 = t.box
-        img[max(0, y0 - 3):y1 + 4, max(0, x0 - 3):x1 + 4] = 255
-    ink = text_ink.copy()
-    for t in tables:
-        x0, y0, x1, y1 = t.box
-        ink[max(0, y0 - 3):y1 + 4, :] = 0
-    edges = [0] + [v for t in tables for v in (t.box[1], t.box[3])] + [h]
-    strips = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
-    if tables_only:
-        reach = [int(5 * t.text_height) for t in tables]
-        strips = [(max(a, b - r), b) for (a, b), r in zip(strips, reach)]
-    quads = []
-    for a, b in strips:
-        rows = np.nonzero((ink[a:b] > 0).sum(axis=1) > 2)[0]
-        if len(rows) == 0:
-            continue
-        top = max(0, a + int(rows[0]) - 8)
-        bottom = min(h, a + int(rows[-1]) + 9)
-        if bottom - top < 8:
-            continue
-        for q in engine.detect(img[top:bottom]):
-            q = q.copy()
-            q[:, 1] += top
-            quads.append(q)
-    return quads
+
+def prose_lines(page: raster.PreparedPage, tables, text_ink: np.ndarray, th: float, engine,
+                tables_only: bool) -> list[tuple[tuple[int, int, int, int], float]]:
+    """Text lines outside the tables as ``(box, line height)`` in prepared-page pixels, top to
+    bottom: row bands of ink, each cut into pieces at gaps wider than ``PIECE_GAP`` line heights
+    (a running head beside a heading, a page number). A band taller than ``TALL_BAND`` text
+    heights (lines that touch) goes to the engine's detector instead."""
+    out = []
+    for top, bottom in outside_strips(tables, text_ink.shape[0], tables_only):
+        strip = text_ink[top:bottom]
+        for a, b in raster.text_line_bands(strip, min_height=max(3, int(0.4 * th))):
+            if b - a > TALL_BAND * th:
+                for q in engine.detect(page.image[top + a:top + b]):
+                    x0, y0, x1, y1 = (int(v) for v in quad_box(q))
+                    out.append(((x0, top + a + y0, x1, top + a + y1), (y1 - y0) / LINE_HEIGHT))
+                continue
+            cols = np.nonzero((strip[a:b] > 0).any(axis=0))[0]
+            lh = float(b - a)
+            pieces, start = [], cols[0]
+            for x, nxt in zip(cols[:-1], cols[1:]):
+                if nxt - x > PIECE_GAP * max(lh, th):
+                    pieces.append((start, x + 1))
+                    start = nxt
+            pieces.append((start, cols[-1] + 1))
+            for x0, x1 in pieces:
+                if x1 - x0 >= 0.5 * lh:
+                    out.append(((int(x0), top + a, int(x1), top + b), max(lh, 0.6 * th)))
+    return out
 
 
 # -- across pages -------------------------------------------------------------------------------

@@ -67,3 +67,46 @@ def test_null_engine_reads_nothing():
     engine = ocr.get_engine(Options(ocr_engine="null"))
     assert [r.text for r in engine.recognize([_digits_page()])] == [""]
     assert engine.detect(_digits_page()) == []
+
+
+def _number_crop(text: str, rng=None) -> np.ndarray:
+    """A table-cell line crop: ``text`` in a Hershey font, 1.6 text heights tall."""
+    h = 34
+    w = 14 + 17 * len(text)
+    img = np.full((h, w), 255, np.uint8)
+    cv2.putText(img, text, (7, 27), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 2)
+    if rng is not None:   # a second print of the same text: noise, not another glyph
+        img = np.clip(img.astype(int) + rng.integers(-40, 40, img.shape), 0, 255).astype(np.uint8)
+    return img
+
+
+NUMBERS = ["0", "7", "12", "305", "4119", "7730.28", "1", "86", "0", "59", "2023", "8", "60",
+           "913", "0.00", "4", "16", "28"]
+
+
+def test_packed_recognition_reads_each_crop_in_its_place():
+    engine = ocr.get_engine(Options(threads=1))
+    crops = [_number_crop(t) for t in NUMBERS]
+    assert engine.pack_width > 0
+    packed = [r.text for r in engine.recognize_distinct(crops)]
+    assert packed == NUMBERS              # 18 crops in a few lines: each reading in its place
+    engine.pack_width, saved = 0, engine.pack_width
+    try:
+        alone = [r.text for r in engine.recognize_distinct(crops)]
+    finally:
+        engine.pack_width = saved
+    assert alone == NUMBERS
+
+
+def test_prints_of_one_text_are_read_once_and_different_digits_never_merge():
+    rng = np.random.default_rng(3)
+    crops = [_number_crop(t, rng) for t in ["0", "0", "6", "8", "0", "9", "3", "8", "12", "17"]]
+    reps, of = ocr.same_crops(crops)
+    texts = ["0", "0", "6", "8", "0", "9", "3", "8", "12", "17"]
+    # crops read for one representative all print the same text
+    for i, k in enumerate(of):
+        assert texts[reps[k]] == texts[i]
+    assert len(reps) < len(crops)         # the noisy "0"s and "8"s were merged
+    assert len({texts[r] for r in reps}) == 7
+    engine = ocr.get_engine(Options(threads=1))
+    assert [r.text for r in engine.recognize(crops)] == texts
