@@ -39,6 +39,8 @@ def add_option_arguments(p):
                    f"({d.max_pixels:,})")
     p.add_argument("--max-bytes", type=int, default=d.max_bytes, help=f"per input file "
                    f"({d.max_bytes:,})")
+    p.add_argument("--max-text-bytes", type=int, default=d.max_text_bytes, help="per text or "
+                   f"HTML file, and a .docx's unpacked text ({d.max_text_bytes:,})")
 
 
 def options_from_args(args) -> Options:

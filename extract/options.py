@@ -24,6 +24,7 @@ class Options:
     max_pages: int = 200             # --max-pages
     max_pixels: int = 60_000_000     # --max-pixels, per page image
     max_bytes: int = 500_000_000     # --max-bytes, per input file
+    max_text_bytes: int = 10_000_000  # --max-text-bytes, per text/HTML file (docs/hardening.md)
     timeout: float = 600.0           # --timeout, seconds per file (batch workers)
 
     def __post_init__(self):
@@ -31,7 +32,7 @@ class Options:
             raise OptionsError("--threads must be 0 (all cores) or a positive number")
         if not 50 <= self.dpi <= 600:
             raise OptionsError("--dpi must be between 50 and 600")
-        for name in ("max_pages", "max_pixels", "max_bytes"):
+        for name in ("max_pages", "max_pixels", "max_bytes", "max_text_bytes"):
             if getattr(self, name) <= 0:
                 raise OptionsError(f"--{name.replace('_', '-')} must be positive")
 

@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 from .errors import GkError, InputFileError, LimitExceededError, NotAReportError
+from .limits import clean_record, display_path
 from .model import Document, Record
 from .options import Options
 
@@ -131,7 +132,8 @@ def extract_file(path, options: Options | None = None) -> Record:
     path = Path(path)
     doc = ingest(path, options)
     record = Record(report={}, source={
-        "path": str(path), "sha256": sha256_of(path), "kind": doc.kind, "pages": doc.pages})
+        "path": display_path(path), "sha256": sha256_of(path), "kind": doc.kind,
+        "pages": doc.pages})
     record.issues.extend(doc.issues)
 
     # Stage: label rows/columns and parse numbers (shared by every input kind).
@@ -149,7 +151,8 @@ def extract_file(path, options: Options | None = None) -> Record:
                if unplaced else "no statistical table of an annual report (sections 二, 三, 四) "
                "was found")
         raise NotAReportError(path, f"not a disclosure annual report: {why}")
-    return record.finish()
+    # Records are valid UTF-8 JSON whatever the input: no lone surrogates (extract.limits).
+    return clean_record(record.finish())
 
 
 def _narrative(doc: Document, record: Record, options: Options) -> None:
