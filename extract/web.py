@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import textgrid
 from .errors import InputFileError
+from .limits import check_size
 from .model import Cell, Document, Grid, Issue
 from .options import Options
 
@@ -98,8 +99,15 @@ def decode_bytes(data: bytes, path, html: bool = False) -> tuple[str, str, list[
     return data.decode(enc, errors="replace"), enc, issues
 
 
-def read_text(path: Path, html: bool = False) -> tuple[str, str, list[Issue]]:
+def read_text(path: Path, html: bool = False, options: Options | None = None
+              ) -> tuple[str, str, list[Issue]]:
+    """Read and decode a text or HTML file, refusing one over ``options.max_text_bytes`` before
+    reading it (a report's page or text is well under 10 MB; the text stages and the narrative
+    check are not made for hundreds of MB)."""
+    options = options or Options()
     try:
+        check_size(path, Path(path).stat().st_size, options.max_text_bytes,
+                   "--max-text-bytes", "the text file" if not html else "the HTML file")
         data = Path(path).read_bytes()
     except OSError as e:
         raise InputFileError(path, f"cannot read: {e.strerror or e}") from e
@@ -171,7 +179,7 @@ def _signature_as_hints(meta: dict) -> None:
 
 
 def ingest_text(path: Path, options: Options) -> Document:
-    text, enc, issues = read_text(path)
+    text, enc, issues = read_text(path, options=options)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     grids, more, runs = textgrid.text_to_grids(text)
     issues += more
@@ -287,15 +295,8 @@ def _content_section(text: str) -> str | None:
 
 
 def ingest_html(path: Path, options: Options) -> Document:
-    import lxml.html
-    from lxml import etree
-
-    text, enc, issues = read_text(path, html=True)
-    try:
-        root = lxml.html.document_fromstring(text.encode("utf-8"),
-                                             parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except (etree.ParserError, ValueError) as e:
-        raise InputFileError(path, f"cannot be parsed as HTML: {e}") from e
+    text, enc, issues = read_text(path, html=True, options=options)
+    root, truncated = parse_html(text, path)
     meta = _html_meta(root)
     for bad in root.xpath("//script|//style|//noscript|//template|//head"):
         bad.drop_tree()
@@ -365,10 +366,54 @@ def ingest_html(path: Path, options: Options) -> Document:
     meta.update({k: v for k, v in text_hints(prose).items() if k not in meta})
     meta["encoding"] = enc
     _signature_as_hints(meta)
+    if truncated:
+        if not grids:
+            raise InputFileError(path, truncated + "; no statistical table was found before it")
+        issues.append(Issue("error", truncated, stage="ingest"))
     if not grids:
         issues.append(Issue("missing_table", "no statistical table found in the page",
                             stage="ingest"))
     return Document(str(path), "html", grids, text=prose, pages=None, issues=issues, meta=meta)
+
+
+# libxml2 stops building the tree (silently dropping the rest of the page) past this depth; the
+# walks below recurse once per level, well inside Python's recursion limit.
+MAX_HTML_DEPTH = 256
+_INLINE_WRAPPERS = re.compile(rb"</?(?:span|font|b|i|u|em|strong|small|big|a|sup|sub|o:p)\b[^>]*>",
+                              re.I)
+_BLOCK_WRAPPERS = re.compile(rb"</?(?:div|center|section|article|main|aside|header|footer|"
+                             rb"blockquote|ul|ol|li|dl|dt|dd|p)\b[^>]*>", re.I)
+
+
+def parse_html(text: str, path) -> tuple[object, str | None]:
+    """The page's tree, and why it is incomplete (or None).
+
+    A page nested deeper than ``MAX_HTML_DEPTH`` (wrappers inside wrappers, by a broken editor
+    or on purpose) would lose everything after the deepest point. It is parsed again with its
+    layout wrappers flattened (block wrappers become line breaks, inline ones vanish): tables
+    and text survive. Only tables nested that deep still cut the page; the reason says so."""
+    import lxml.html
+    from lxml import etree
+
+    data = text.encode("utf-8")
+
+    def parse(b: bytes):
+        parser = lxml.html.HTMLParser(encoding="utf-8")
+        try:
+            root = lxml.html.document_fromstring(b, parser=parser)
+        except (etree.ParserError, ValueError) as e:
+            raise InputFileError(path, f"cannot be parsed as HTML: {e}") from e
+        deep = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+        return root, deep
+
+    root, deep = parse(data)
+    if not deep:
+        return root, None
+    root, deep = parse(_BLOCK_WRAPPERS.sub(b"<br>", _INLINE_WRAPPERS.sub(b"", data)))
+    if not deep:
+        return root, None
+    return root, (f"the page nests tables more than {MAX_HTML_DEPTH} levels deep; the parser "
+                  "stops there, so the rest of the page was not read")
 
 
 def _table_as_text(table) -> str:
@@ -417,6 +462,7 @@ def ingest_docx(path: Path, options: Options) -> Document:
         raise InputFileError(path, "python-docx is not installed (pip install python-docx)") \
             from e
     try:
+        _check_docx_sizes(path, options)
         d = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
         raise InputFileError(path, f"not a readable .docx file: {e}") from e
@@ -469,6 +515,22 @@ def ingest_docx(path: Path, options: Options) -> Document:
         issues.append(Issue("missing_table", "no statistical table found in the document",
                             stage="ingest"))
     return Document(str(path), "docx", grids, text=prose, pages=None, issues=issues, meta=meta)
+
+
+def _check_docx_sizes(path: Path, options: Options) -> None:
+    """python-docx inflates every part into memory: refuse a zip bomb from the sizes its
+    directory declares (zipfile never inflates past a declared size). The parts together are
+    bounded by ``--max-bytes``, each XML part by ``--max-text-bytes``."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+    check_size(path, sum(i.file_size for i in infos), options.max_bytes, "--max-bytes",
+               "the .docx unpacked")
+    for i in infos:
+        if i.filename.lower().endswith((".xml", ".rels")):
+            check_size(path, i.file_size, options.max_text_bytes, "--max-text-bytes",
+                       f"its part {i.filename} unpacked")
 
 
 def _docx_rows(tbl, ns) -> list[list[tuple[str, int, str | None]]]:
