@@ -160,10 +160,16 @@ def connected_horizontals(hsegs: list[Segment], vsegs: list[Segment], th: float)
         return any(abs(v.pos - x) <= tol + v.thickness / 2 and v.start - tol <= y <= v.end + tol
                    for v in vsegs)
 
+    def crossings(h):
+        return sum(1 for v in vsegs if h.start + tol < v.pos < h.end - tol
+                   and v.start - tol <= h.pos <= v.end + tol)
+
     out = []
     for h in hsegs:
         left, right = meets(h.start, h.pos), meets(h.end, h.pos)
-        if (left and right) or ((left or right) and h.end - h.start >= 4 * th):
+        # a table with open sides: its rules end in the air but column rules meet them inside
+        if (left and right) or ((left or right) and h.end - h.start >= 4 * th) \
+                or (h.end - h.start >= 4 * th and crossings(h) >= 2):
             out.append(h)
     return out
 
@@ -398,8 +404,9 @@ def cell_lines(text_ink: np.ndarray, box, th: float,
     cols_any = np.nonzero((sub > 0).any(axis=0))[0]
     ink_w = int(cols_any[-1] - cols_any[0] + 1) if len(cols_any) else 0
     ink_h = int(bands[-1][1] - bands[0][0]) if bands else 0
-    # vertical text (a narrow column of glyphs): glyphs are square, as wide as the column
-    vertical = ink_w <= 1.5 * th and ink_h >= 3 * ink_w
+    # vertical text (a narrow column of glyphs): glyphs are square, as wide as the column; at
+    # least two glyphs tall (a lone "1" is narrow too, but one glyph high)
+    vertical = ink_w <= 1.5 * th and ink_h >= max(3 * ink_w, 1.8 * th)
     limit = 1.15 * ink_w if vertical else 1.3 * th
     merged = []
     for b in bands:
