@@ -264,6 +264,11 @@ def base_examples() -> list[tuple[LabelInput, str]]:
     return out
 
 
+def base_and_synth_examples() -> list[tuple[LabelInput, str]]:
+    """The base examples plus the wording variants the report generator prints."""
+    return base_examples() + synth_examples()
+
+
 def _section_columns():
     from .classifier import SECTION_COLUMNS
     return SECTION_COLUMNS
@@ -274,7 +279,7 @@ def generate(seed: int = 0, per_example: int = 20,
     """Perturbed variants of every base example: 1-3 perturbation kinds each, seeded."""
     rng = random.Random(seed)
     out = []
-    base = base_examples()
+    base = base_and_synth_examples()
     # a perturbed label that reads exactly as another class's printed label is dropped: it is no
     # longer a variant of its own class
     printed = {}
@@ -354,3 +359,75 @@ def write_tsv(path, examples) -> None:
         for x, y in examples:
             w.writerow([x.text.replace("\n", "\\n"), x.context.replace("\n", "\\n"),
                         x.section or "", x.kind or "", y])
+
+
+# -- labels as the synthetic generator prints them ---------------------------------------------
+
+_HEADER_GROUPS = {"applicant": "group.applicant", "org": "group.org",
+                  "info_content": "group.info_content", "litigation": "group.litigation"}
+
+
+def synth_examples(n: int = 150, seed: int = 7) -> list[tuple[LabelInput, str]]:
+    """The printed labels of ``n`` generated reports (``gkreport synth``), with the context the
+    extractors give them: wording and numbering variants, typos, 或者 for 或, group labels
+    merged or inline, 2019/2021/hybrid layouts."""
+    from .synth import make_report
+    from .synth_tables import document_blocks
+
+    out: list[tuple[LabelInput, str]] = []
+    # only the variants the base examples do not already hold (typos, 或者, numbering styles):
+    # repeats of the template's own wording would tilt the classes' balance
+    seen: set = {_plain(x.text) for x, _ in base_examples()}
+    for i in range(n):
+        rep = make_report(seed, i)
+        for block in document_blocks(rep):
+            if block.kind != "table" or block.table is None:
+                continue
+            t = block.table
+            for c in t.cells:
+                key = _synth_key(c)
+                if key is None or not c.text.strip():
+                    continue
+                kind = "column" if (c.role == "header" or t.section == "四") else \
+                    "row" if c.role == "row_label" else None
+                context = _synth_context(t, c)
+                x = LabelInput(c.text, context, t.section, kind)
+                if _plain(x.text) not in seen:
+                    seen.add(_plain(x.text))
+                    out.append((x, key))
+    return out
+
+
+def _synth_key(c) -> str | None:
+    if c.role == "row_label":
+        return c.key
+    if c.role == "group":
+        return "requests.other" if c.key == "other" else f"group.{c.key}"
+    if c.role == "article":
+        return "group.article"
+    if c.role == "note":
+        return "none"
+    if c.role == "header":
+        if c.key in _HEADER_GROUPS:
+            return _HEADER_GROUPS[c.key]
+        if c.key in ("reconsideration", "litigation_direct", "litigation_after_review"):
+            return f"review_litigation.{c.key}"
+        if c.key in spec.COLUMN_LABELS:
+            return f"col.{c.key}"
+    return None
+
+
+def _synth_context(t, c) -> str:
+    """The group label left of a row label, or the header above a column header."""
+    if c.role == "row_label":
+        left = [g for g in t.cells if g.role == "group" and g.col < c.col and g.key != "results"
+                and g.row <= c.row < g.row + g.rowspan]
+        if not left:
+            left = [g for g in t.cells if g.role == "group" and g.col < c.col
+                    and g.row <= c.row < g.row + g.rowspan]
+        return left[-1].text if left else ""
+    if c.role == "header" and c.row > 0:
+        above = [h for h in t.cells if h.role == "header" and h.row + h.rowspan == c.row
+                 and h.col <= c.col < h.col + h.colspan]
+        return above[0].text if above else ""
+    return ""

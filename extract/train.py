@@ -21,7 +21,7 @@ from .classifier import LabelClassifier, normalise_label
 TRAIN_SEED = 0
 TEST_SEED = 1000
 VALIDATION_SEED = 2000
-MAX_UNKNOWN_RATE = 0.01
+MAX_UNKNOWN_RATE = 0.009   # the limit is 1%; the margin keeps a new held-out set under it
 
 
 @dataclass
@@ -94,6 +94,7 @@ def train(training_dir, out_dir, *, seed: int = TRAIN_SEED, write: bool = True,
     t0 = time.perf_counter()
     training_dir = Path(training_dir)
     curated = labeldata.read_curated(training_dir / "curated.tsv")
+    # generated variants of the printed labels, the generator's wordings included
     generated = labeldata.generate(seed)
     if write:
         labeldata.write_tsv(training_dir / "generated.tsv", generated)
