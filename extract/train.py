@@ -118,7 +118,8 @@ def train(training_dir, out_dir, *, seed: int = TRAIN_SEED, write: bool = True,
     model_wo.threshold = model.threshold
     cur_without = score(model_wo, curated)
     # the dev-set labels as the extractors see them, checked by hand (the gold)
-    dev_gold = labeldata.read_curated(training_dir / "dev_labels.tsv")
+    dev_gold = [(x, y) for x, y in labeldata.read_curated(training_dir / "dev_labels.tsv")
+                if y != "none"]   # the labels; the file also lists prose the finders take in
     dev_with = score(model, dev_gold)
     dev_without = score(model_wo, dev_gold)
     log(f"dev-set labels as extracted, model with curated: {dev_with.as_dict()}")
@@ -223,8 +224,9 @@ training removed, so no test string was seen in training.
 | dev-set labels as the extractors see them (`dev_labels.tsv`), this model | {dw['n']} | {dw['accuracy']:.4%} | {dw['unknown']} | {dw['confident_errors']} | {dw['ece']:.4f} |
 | the same, model trained without the curated examples | {do['n']} | {do['accuracy']:.4%} | {do['unknown']} | {do['confident_errors']} | {do['ece']:.4f} |
 
-The dev-set labels include the prose lines that the table finder takes in with a table (gold
-`none`); "unknown" counts every answer below the threshold, those included.
+The dev-set rows score every row and column label and group heading the extractors see in the
+dev-set reports (`dev_labels.tsv` also lists the prose lines a table finder takes in with a
+table, gold `none`; they are left out of these figures).
 
 Held-out errors (first 40; the text, its context, the truth, the top class, its probability):
 
