@@ -164,3 +164,14 @@ def test_dev_labels_still_what_the_extractors_see(model):
     seen = {(x.text, x.context, x.section, x.kind) for x, _ in collect_dev_labels(DEV, model)}
     gold = labeldata.read_curated(DEV.parent.parent / "training_data" / "dev_labels.tsv")
     assert {(x.text, x.context, x.section or None, x.kind or None) for x, _ in gold} == seen
+
+
+def test_generator_wordings_feed_the_training_data(model):
+    """The report generator's label wordings are base examples of the training data, and the
+    shipped model reads them all."""
+    ex = labeldata.synth_examples()
+    assert ex and all(y in set(model.classes_) for _, y in ex)
+    base = {(x.text, y) for x, y in labeldata.base_and_synth_examples()}
+    assert all((x.text, y) in base for x, y in ex)
+    preds = model.predict([x for x, _ in ex])
+    assert [p.key for p in preds] == [y for _, y in ex]
