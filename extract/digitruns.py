@@ -30,6 +30,9 @@ from .model import Document, Issue, Record
 # Limits of the search: candidates per run, and combinations tried across a table.
 MAX_CANDIDATES = 20000
 MAX_COMBINATIONS = 2_000_000
+MAX_TRIES = 20 * MAX_CANDIDATES   # combinations of the right size looked at for one row
+MAX_NUMBER_CHARS = 20             # one cell's number (sign, digits, decimals)
+MAX_CHUNK_CHARS = 400             # a chunk longer than this is not one table row
 
 _CELL_RE = re.compile(r"[+-]?(?:0|[1-9]\d*)(?:\.\d+)?")
 _UNIT_RE = re.compile(r"(万元|元)$")
@@ -70,51 +73,94 @@ def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True) -> list[list[tup
     """Every way to cut one chunk into numbers: lists of (text, start, end) in document offsets.
 
     A trailing unit (元, 万元) stays with the last number. A number has no leading zero unless it
-    is 0 or 0.x.
+    is 0 or 0.x, and has at most ``MAX_NUMBER_CHARS`` characters. At most ``MAX_CANDIDATES``
+    splits, found without dead ends: a cut is only followed where the rest of the chunk can
+    still be cut (a chunk that cannot be split at all, such as "1111…1.", costs one pass instead
+    of 2^length); a chunk over ``MAX_CHUNK_CHARS`` is no table row and has no split.
     """
     text, base = piece.text, piece.start
     unit = ""
     m = _UNIT_RE.search(text)
     if m:
         unit, text = m.group(1), text[:m.start()]
+    if not text:
+        return []
+
+    def ok(tok: str) -> bool:
+        return (bool(_CELL_RE.fullmatch(tok)) and not ("." in tok and not decimal_ok)
+                and not (tok[0] in "+-" and not signed_ok))
+
+    if not piece.splittable:
+        return [[(text + unit, base, base + len(text) + len(unit))]] if ok(text) else []
+    L = len(text)
+    if L > MAX_CHUNK_CHARS:
+        return []
+    # ends[i]: the ends j of the numbers starting at i from which the rest can be cut too
+    ends: list[list[int]] = [[] for _ in range(L + 1)]
+    reach = [False] * (L + 1)
+    reach[L] = True
+    for i in range(L - 1, -1, -1):
+        ends[i] = [j for j in range(i + 1, min(L, i + MAX_NUMBER_CHARS) + 1)
+                   if reach[j] and ok(text[i:j])]
+        reach[i] = bool(ends[i])
     out: list[list[tuple[str, int, int]]] = []
-
-    def rec(i: int, acc: list):
-        if len(out) >= MAX_CANDIDATES:
-            return
-        if i == len(text):
-            if acc:
-                if unit:
-                    t, s, e = acc[-1]
-                    acc = acc[:-1] + [(t + unit, s, e + len(unit))]
-                out.append(list(acc))
-            return
-        for j in range(i + 1, len(text) + 1):
-            tok = text[i:j]
-            if not _CELL_RE.fullmatch(tok):
-                continue
-            if "." in tok and not decimal_ok:
-                continue
-            if tok[0] in "+-" and not signed_ok:
-                continue
-            if not piece.splittable and j != len(text):
-                continue
-            rec(j, acc + [(tok, base + i, base + j)])
-
-    rec(0, [])
+    stack: list[tuple[int, list]] = [(0, [])] if reach[0] else []
+    while stack and len(out) < MAX_CANDIDATES:      # depth first, in the order of the old search
+        i, acc = stack.pop()
+        if i == L:
+            if unit:
+                t, s0, e = acc[-1]
+                acc = acc[:-1] + [(t + unit, s0, e + len(unit))]
+            out.append(acc)
+            continue
+        for j in reversed(ends[i]):
+            stack.append((j, acc + [(text[i:j], base + i, base + j)]))
     return out
 
 
+def piece_combinations(per_piece: list[list[list]], n: int, blanks: bool = False):
+    """Concatenations of one split per piece holding exactly ``n`` cells (at most ``n`` with
+    ``blanks``: blank cells fill the rest later). Only splits whose cell counts can still add up
+    are combined, so pieces with thousands of splits each never multiply into a search that
+    finds nothing."""
+    by_count = []
+    for splits in per_piece:
+        groups: dict[int, list] = {}
+        for sp in splits:
+            if len(sp) <= n:
+                groups.setdefault(len(sp), []).append(sp)
+        by_count.append(groups)
+    # possible[k]: the cell counts that pieces k.. can add up to (at most n)
+    possible: list[set[int]] = [set() for _ in range(len(by_count) + 1)]
+    possible[-1] = {0}
+    for k in range(len(by_count) - 1, -1, -1):
+        possible[k] = {c + r for c in by_count[k] for r in possible[k + 1] if c + r <= n}
+
+    def fits(total: int) -> bool:
+        return total <= n if blanks else total == n
+
+    def rec(k: int, used: int, acc: list):
+        if k == len(by_count):
+            if fits(used):
+                yield acc
+            return
+        for c, splits in by_count[k].items():
+            if not any(fits(used + c + r) for r in possible[k + 1]):
+                continue
+            for sp in splits:
+                yield from rec(k + 1, used + c, acc + sp)
+
+    yield from rec(0, 0, [])
+
+
 def run_candidates(row: RunRow) -> list[tuple[tuple[str, int, int], ...]]:
-    """Every split of the row's pieces into exactly ``row.n`` cells."""
-    per_piece = []
-    for p in row.pieces:
-        per_piece.append(chunk_splits(p))
+    """Every split of the row's pieces into exactly ``row.n`` cells (at most ``MAX_CANDIDATES``,
+    after at most ``MAX_TRIES`` combinations looked at)."""
+    per_piece = [chunk_splits(p) for p in row.pieces]
     out = []
-    for combo in itertools.product(*per_piece):
-        cells = [c for part in combo for c in part]
-        if len(cells) != row.n:
-            continue
+    for tries, cells in enumerate(piece_combinations(per_piece, row.n)):
+        if tries >= MAX_TRIES:
+            break
         ok = True
         for i, (t, _, _) in enumerate(cells):
             dec = row.decimal_ok[i] if i < len(row.decimal_ok) else True

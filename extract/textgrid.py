@@ -789,9 +789,13 @@ def _candidates(rr: digitruns.RunRow, blanks: bool = False):
                     out_cells.append(next(it))
             yield out_cells
 
-    combos = (c for combo in itertools.product(*per)
-              for c in spread([x for part in combo for x in part]))
-    for cells in combos:
+    # only splits whose cell counts can add up are combined (pieces with thousands of splits
+    # each would otherwise multiply into a search that finds nothing), and a bounded number
+    combos = (c for cells in digitruns.piece_combinations(per, rr.n, blanks)
+              for c in spread(cells))
+    for tries, cells in enumerate(combos):
+        if tries >= digitruns.MAX_TRIES:
+            break
         if len(cells) != rr.n:
             continue
         ok = True
