@@ -46,6 +46,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -53,12 +54,14 @@ import tarfile
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
 from . import PIPELINE_VERSION
 from .errors import ExitCode, GkError, OptionsError
+from .limits import clean_json, clean_str, display_path
 from .options import Options
 
 log = logging.getLogger(__name__)
@@ -262,14 +265,17 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
     seen: set[str] = set()
 
     def add(src: Source):
+        # the path as shown (store, records) is valid UTF-8; the locator keeps the real one
+        src = replace(src, path=display_path(src.path))
         if src.path not in seen:
             seen.add(src.path)
             sources.append(src)
 
     def skip(path, reason):
-        if str(path) not in seen:
-            seen.add(str(path))
-            skipped.append(Skipped(str(path), reason))
+        path = display_path(path)
+        if path not in seen:
+            seen.add(path)
+            skipped.append(Skipped(path, reason))
 
     def take_file(p: Path):
         ap = os.path.abspath(p)
@@ -299,6 +305,9 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
                     continue
                 if sub.startswith("."):
                     skip(full, "hidden folder")
+                    continue
+                if os.path.islink(full):   # os.walk does not follow it: say so
+                    skip(full, "a link to a folder: not followed (links can loop)")
                     continue
                 keep.append(sub)
             dirs[:] = keep
@@ -334,6 +343,11 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
         for folder, items in sorted(groups.items()):
             names = [os.path.basename(s) for _, s, _ in items]
             parts = [p for p in shown_parts(folder)]
+            if ".." in parts:
+                for _, s, _ in items:
+                    skip(f"{a}{ARCHIVE_SEP}{s}", "the member's path climbs out of the archive "
+                         "(..): not taken")
+                continue
             hidden_dir = any(p.startswith(".") or p == "__MACOSX" for p in parts)
             visible = [(r, s, n) for r, s, n in items if not os.path.basename(s).startswith(".")]
             if hidden_dir:
@@ -375,7 +389,7 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
         elif p.is_file():
             take_file(p)
         elif _is_glob(s):
-            matches = sorted(glob.glob(s, recursive=True))
+            matches = safe_glob(s)
             if not matches:
                 skip(s, "the pattern matched nothing")
             for m in matches:
@@ -388,6 +402,58 @@ def expand_inputs(inputs: Iterable[str | Path], *, page_dirs: bool = False,
             ap = os.path.abspath(p)
             add(Source(ap, "file", ("file", ap), error="no such file or directory"))
     return sources, skipped
+
+
+def safe_glob(pattern: str) -> list[str]:
+    """``glob.glob(pattern, recursive=True)``, sorted, except that ``**`` never follows a link
+    to a folder: glob's own ``**`` does, and two links back to a folder make it list 2^depth
+    paths (it never ends). ``*``, ``?`` and ``[...]`` match within one path component and,
+    as in glob, not a leading dot."""
+    if "**" not in pattern:
+        return sorted(glob.glob(pattern))
+    parts = pattern.split(os.sep)
+    k = next(i for i, p in enumerate(parts) if _is_glob(p))
+    root = os.sep.join(parts[:k]) or ("." if not pattern.startswith(os.sep) else os.sep)
+    rx = re.compile("".join(_glob_part_rx(p, last=(i == len(parts) - 1))
+                            for i, p in enumerate(parts[k:], k)), re.S)
+    out = []
+    base = len(root.rstrip(os.sep)) + 1 if root != os.sep else 1
+    for dirpath, dirs, files in os.walk(root):          # never follows links to folders
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs + sorted(files):
+            if name.startswith("."):
+                continue
+            full = os.path.join(dirpath, name)
+            if rx.fullmatch(full[base:]):
+                out.append(full if root != "." or pattern.startswith("./") else
+                           os.path.relpath(full))
+    return sorted(out)
+
+
+def _glob_part_rx(part: str, last: bool) -> str:
+    sep = "" if last else re.escape(os.sep)
+    if part == "**":
+        return "(?:[^/]+/)*" if not last else ".*"
+    rx, i = "", 0
+    while i < len(part):
+        ch = part[i]
+        if ch == "*":
+            rx += "[^/]*"
+        elif ch == "?":
+            rx += "[^/]"
+        elif ch == "[":
+            j = part.find("]", i + 2)
+            if j < 0:
+                rx += re.escape(ch)
+            else:
+                body = part[i + 1:j]
+                rx += "[" + ("^" + body[1:] if body.startswith("!") else body).replace(
+                    "\\", "\\\\") + "]"
+                i = j
+        else:
+            rx += re.escape(ch)
+        i += 1
+    return rx + sep
 
 
 def shown_parts(folder: str) -> list[str]:
@@ -412,7 +478,9 @@ def list_archive(path: Path, kind: str) -> list[tuple[str, str, int]]:
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
                 if not info.is_dir():
-                    out.append((info.filename, _zip_name(info).lstrip("/"), info.file_size))
+                    # zips made on Windows may separate folders with backslashes
+                    out.append((info.filename, _zip_name(info).replace("\\", "/").lstrip("/"),
+                                info.file_size))
     else:
         with tarfile.open(path) as t:
             for m in t:
@@ -433,14 +501,36 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _stage_stream(stream, staging: Path, basename: str) -> tuple[str, Path]:
-    """Copy a member into ``staging/<sha256[:16]>/<basename>`` while hashing it."""
+class MemberTooLarge(Exception):
+    """An archive member unpacks past ``--max-bytes`` (a zip bomb, or simply too large)."""
+
+
+class LimitReason(str):
+    """A failure reason that a resource bound gave (recorded as ``LimitExceededError``)."""
+
+
+def _too_large(size: int, max_bytes: int, declared: bool = True) -> LimitReason:
+    return LimitReason(f"the member unpacks to {'' if declared else 'more than '}{size:,} bytes"
+                       f"{' (as the archive declares)' if declared else ''}, over the limit of "
+                       f"{max_bytes:,} (raise it with --max-bytes)")
+
+
+def _stage_stream(stream, staging: Path, basename: str,
+                  max_bytes: int | None = None) -> tuple[str, Path]:
+    """Copy a member into ``staging/<sha256[:16]>/<basename>`` while hashing it; stop with
+    ``MemberTooLarge`` past ``max_bytes`` (whatever the archive declared)."""
     tmp = staging / f"tmp-{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)
     target = tmp / _safe_basename(basename)
     h = hashlib.sha256()
+    n = 0
     with open(target, "wb") as out:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
+            n += len(chunk)
+            if max_bytes is not None and n > max_bytes:
+                out.close()
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise MemberTooLarge(_too_large(max_bytes, max_bytes, declared=False))
             h.update(chunk)
             out.write(chunk)
     sha = h.hexdigest()
@@ -453,18 +543,29 @@ def _stage_stream(stream, staging: Path, basename: str) -> tuple[str, Path]:
 
 
 def _safe_basename(name: str) -> str:
-    base = os.path.basename(name.replace("\\", "/")) or "member"
-    return base[:150]
+    """A member's base name as a file name that stays in its folder: no separators, no ``.``
+    or ``..``, no control characters, at most 200 bytes (file systems allow 255) with its suffix
+    kept (the suffix tells the ingester's kind)."""
+    base = os.path.basename(name.replace("\\", "/"))
+    base = "".join("_" if ord(ch) < 32 or ch == "\x7f" else ch for ch in clean_str(base))
+    base = base.lstrip(".") or "member"
+    stem, suffix = os.path.splitext(base)
+    suffix = suffix if len(suffix.encode()) <= 16 else ""
+    room = 200 - len(suffix.encode())
+    stem = stem.encode()[:room].decode("utf-8", "ignore") or "member"
+    return stem + suffix
 
 
 def hash_sources(sources: list[Source], known: dict[str, tuple[int, float, str]],
-                 needed: Callable[[str], bool], staging: Path) -> list[tuple[Source, str | None,
-                                                                              str | None, str | None]]:
+                 needed: Callable[[str], bool], staging: Path,
+                 max_bytes: int | None = None) -> list[tuple[Source, str | None,
+                                                             str | None, str | None]]:
     """``(source, sha256, where a worker reads it, error)`` for every source.
 
     A path whose size and mtime match the store reuses its stored hash. Archive members whose
     content is ``needed`` are staged (copied out once, in one pass over the archive) so that
-    workers read plain files.
+    workers read plain files. A member that unpacks past ``max_bytes`` (declared, or found while
+    copying it) is not staged: it is a failure naming the limit.
     """
     from .pipeline import sha256_of
 
@@ -492,7 +593,8 @@ def hash_sources(sources: list[Source], known: dict[str, tuple[int, float, str]]
         out[i] = (src, sha, src.locator[1], None)
     for archive, idxs in by_archive.items():
         try:
-            _hash_archive(archive, [sources[i] for i in idxs], idxs, out, known, needed, staging)
+            _hash_archive(archive, [sources[i] for i in idxs], idxs, out, known, needed, staging,
+                          max_bytes)
         except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, ValueError) as e:
             for i in idxs:
                 if out[i] is None:
@@ -501,7 +603,7 @@ def hash_sources(sources: list[Source], known: dict[str, tuple[int, float, str]]
     return out
 
 
-def _hash_archive(archive, srcs, idxs, out, known, needed, staging):
+def _hash_archive(archive, srcs, idxs, out, known, needed, staging, max_bytes=None):
     from .pipeline import sha256_of
 
     kind = srcs[0].locator[0]
@@ -525,19 +627,29 @@ def _hash_archive(archive, srcs, idxs, out, known, needed, staging):
                     if info.flag_bits & 0x1:
                         staged[raw] = "the archive member is encrypted (password-protected)"
                         continue
+                    if max_bytes is not None and info.file_size > max_bytes:
+                        staged[raw] = _too_large(info.file_size, max_bytes)
+                        continue
                     with z.open(info) as stream:
-                        staged[raw] = _stage_stream(stream, staging, _zip_name(info))
+                        staged[raw] = _stage_stream(stream, staging, _zip_name(info), max_bytes)
+                except MemberTooLarge as e:
+                    staged[raw] = e.args[0]
                 except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError,
-                        NotImplementedError, RuntimeError) as e:
+                        NotImplementedError, RuntimeError, zlib.error) as e:
                     staged[raw] = f"cannot read the archive member: {type(e).__name__}: {e}"
     else:
         with tarfile.open(archive) as t:
             for m in t:      # one sequential pass: compressed tars do not seek
                 if m.name in want and m.isfile():
+                    if max_bytes is not None and m.size > max_bytes:
+                        staged[m.name] = _too_large(m.size, max_bytes)
+                        continue
                     try:
                         stream = t.extractfile(m)
-                        staged[m.name] = _stage_stream(stream, staging, m.name)
-                    except (tarfile.TarError, OSError, EOFError, ValueError) as e:
+                        staged[m.name] = _stage_stream(stream, staging, m.name, max_bytes)
+                    except MemberTooLarge as e:
+                        staged[m.name] = e.args[0]
+                    except (tarfile.TarError, OSError, EOFError, ValueError, zlib.error) as e:
                         staged[m.name] = f"cannot read the archive member: {type(e).__name__}: {e}"
     for src, i in zip(srcs, idxs):
         if out[i] is not None:
@@ -859,6 +971,12 @@ class Sink:
         return self.records / f"{sha}.json"
 
     def __call__(self, res: Result) -> None:
+        # valid UTF-8 whatever a worker sent (a record from an older pipeline, a reason quoting
+        # a file name that is not UTF-8): the record file and the store must take it
+        if res.record is not None:
+            res.record = clean_json(res.record)
+        if res.reason is not None:
+            res.reason = clean_str(res.reason)
         self.results[res.sha256] = res
         if res.record is not None:
             target = self.record_path(res.sha256)
@@ -900,9 +1018,12 @@ class Sink:
                 "batch_id": self.batch_id, "failed_at": now()}
 
     def fail_path(self, path: str, reason: str) -> None:
-        """A path that could not be read at all (no content, so no sha256)."""
-        self.buffer_failures.append(self._failure(None, path, "InputFileError",
-                                                  ExitCode.input_file, f"{path}: {reason}"))
+        """A path that could not be read at all (no content, so no sha256), or an archive member
+        refused by a limit before it was unpacked (``LimitReason``)."""
+        error, code = (("LimitExceededError", ExitCode.limit) if isinstance(reason, LimitReason)
+                       else ("InputFileError", ExitCode.input_file))
+        self.buffer_failures.append(self._failure(None, path, error, code,
+                                                  clean_str(f"{path}: {reason}")))
 
     def adopt(self, record: dict) -> None:
         from .store import report_row
@@ -1110,7 +1231,7 @@ def run_batch(inputs: list[str | Path], outdir: Path, *, options: Options, jobs:
         def needed(sha: str) -> bool:
             return sha not in done and sha not in failed_before
 
-        hashed = hash_sources(sources, store.known_sources(), needed, staging)
+        hashed = hash_sources(sources, store.known_sources(), needed, staging, options.max_bytes)
         ts = now()
         store.write(
             sources=[{"path": s.path, "sha256": sha, "input": s.input, "size": s.size,

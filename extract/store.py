@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import ExitCode, GkError
+from .limits import clean_json
 from .output import LONG_COLUMNS, record_to_csv_rows
 
 DB_NAME = "gkreport.duckdb"
@@ -337,7 +338,8 @@ class Store:
             types = self._types[table] = dict(self.con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_name = ?", [table]).fetchall())
-        arrays = {c: [r.get(c) for r in rows] for c in columns}
+        # no lone surrogates reach Arrow (it would refuse the whole transaction)
+        arrays = {c: [clean_json(r.get(c)) for r in rows] for c in columns}
         arrow = pa.table({c: pa.array(v, type=_arrow_type(types.get(c, "VARCHAR")))
                           for c, v in arrays.items()})
         cols = ", ".join(f'"{c}"' for c in columns)
