@@ -110,6 +110,8 @@ def ingest(path: Path, options: Options) -> Document:
             raise LimitExceededError(path, f"file is {size:,} bytes, over the limit of "
                                      f"{options.max_bytes:,} (raise it with --max-bytes)")
     kind = detect_kind(path)
+    from pypdfium2 import PdfiumError   # pdfium's own error for a page it cannot load
+
     try:
         return ingester(kind)(path, options)
     except GkError:
@@ -118,7 +120,8 @@ def ingest(path: Path, options: Options) -> Document:
         raise LimitExceededError(path, "ran out of memory reading it (lower --max-pixels or "
                                  "--dpi)") from e
     except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError,
-            AssertionError, EOFError, UnicodeError, ZeroDivisionError, OverflowError) as e:
+            AssertionError, EOFError, UnicodeError, ZeroDivisionError, OverflowError,
+            PdfiumError) as e:
         log.debug("ingest failed", exc_info=True)
         raise InputFileError(path, f"cannot be read as {kind}: {type(e).__name__}: "
                              f"{str(e)[:200]}") from e
