@@ -119,6 +119,9 @@ def line_to_tokens(line: str, base: int) -> list[Tok]:
                 continue
         if re.match(r"[年月日号项条%％]", after):
             continue
+        # numbering in brackets, （1）属于国家秘密, is part of the label
+        if before and before in "（(" and after and after in "）)":
+            continue
         if s > i:
             toks.append(Tok("label", line[i:s], base + i, base + s))
         toks.append(Tok("value", run, base + s, base + e))
@@ -736,7 +739,9 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
         chosen = cands[0] if len(cands) == 1 else None
         is_run = any(len(p.text) > 1 for p in rr.pieces) and (
             len(rr.candidates) > 1 or len(rr.pieces) < rr.n)
-        if is_run and glued:
+        # a row whose candidate splits disagree is ambiguous even without a long digit run
+        # (single digits with blank cells dropped): its undecided cells must not read as blanks
+        if (is_run and glued) or chosen is None:
             digit_runs.append({"span": list(run_span), "text": text[run_span[0]:run_span[1]],
                                "label": rr.label, "n": rr.n,
                                "candidates": [[c[0] for c in cand] for cand in cands],
@@ -769,7 +774,7 @@ def _candidates(rr: digitruns.RunRow, blanks: bool = False):
         if p.text == "":
             per.append([[("", p.start, p.start)]])
         else:
-            per.append(digitruns.chunk_splits(p))
+            per.append(digitruns.chunk_splits(p, max_cells=rr.n))
     import itertools
     def spread(cells):
         """``cells`` with blank cells inserted to make ``rr.n`` (all placements)."""
