@@ -46,6 +46,9 @@ UNCERTAIN = 0.90
 # height, 48), this many white pixels apart (6 output time steps of 8 px).
 PACK_WIDTH = 960
 PACK_GAP = 16
+# Packed crops are not enlarged past their own height, but not shrunk below this share of the
+# model's height either (36 of 48 px: a 150 dpi table line is about 35 px high).
+MIN_SCALE = 0.75
 # Crops whose ink differs by at most this (``signature_distance``) are read once.
 SAME_CROP = 0.12
 
@@ -173,7 +176,7 @@ class RapidOcrEngine:
         self._lock = threading.Lock()
         self.batch_size = 8
         self.pack_width = PACK_WIDTH
-        self.pack_scale = 1.0
+        self.min_scale = MIN_SCALE
         self.dedupe = True
 
     # -- recognition ---------------------------------------------------------------------------
@@ -216,7 +219,7 @@ class RapidOcrEngine:
     def _recognize_packed(self, crops: list[np.ndarray]) -> list[Reading]:
         _, height, _ = self._rec.rec_image_shape
         gap, limit = PACK_GAP, self.pack_width
-        strips = [_to_height(_to_grey(c), height, self.pack_scale) for c in crops]
+        strips = [_to_height(_to_grey(c), height, self.min_scale) for c in crops]
         # lines of (crop index, x0, x1) in reading order, first fit
         lines: list[list[tuple[int, int, int]]] = []
         widths: list[int] = []
@@ -420,10 +423,12 @@ def _to_grey(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2GRAY)
 
 
-def _to_height(img: np.ndarray, height: int, scale: float = 1.0) -> np.ndarray:
-    """The crop scaled to ``scale * height`` pixels high, centred in ``height`` white rows."""
+def _to_height(img: np.ndarray, height: int, min_scale: float = 1.0) -> np.ndarray:
+    """The crop scaled to the model's ``height``, or, when that would enlarge it, to its own
+    height but not below ``min_scale * height``, centred in ``height`` white rows: enlarging
+    a 150 dpi line adds no detail, only width for the recogniser to pay for."""
     h, w = img.shape[:2]
-    inner = max(8, int(round(height * scale)))
+    inner = min(height, max(int(round(height * min_scale)), h))
     width = max(1, int(np.ceil(w * inner / max(1, h))))
     out = cv2.resize(img, (width, inner), interpolation=cv2.INTER_AREA if inner < h else
                      cv2.INTER_LINEAR)

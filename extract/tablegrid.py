@@ -114,25 +114,35 @@ def segments(mask: np.ndarray, horizontal: bool, th: float,
 
 
 def _isolation(ink, labels, i, rect, horizontal, thick) -> float:
-    """Fraction of a segment's length with no ink just beside it on both sides."""
+    """Fraction of a segment's length with no ink just beside it on both sides, measured from
+    the segment's own edges at each point of its length (a ruling left slanted by a warped scan
+    drifts across its bounding box)."""
     x, y, w, h = rect
-    d = int(np.ceil(thick / 2)) + 2
+    sub = labels[y:y + h, x:x + w] == i
     if horizontal:
-        sub = labels[y:y + h, x:x + w] == i
-        ys = np.where(sub.any(axis=1))[0]
-        centre = y + int(np.median(np.nonzero(sub)[0])) if len(ys) else y
-        a, b = centre - d - int(thick / 2), centre + d + int(thick / 2)
-        if a < 0 or b >= ink.shape[0]:
-            return 1.0
-        free = (ink[a, x:x + w] == 0) & (ink[b, x:x + w] == 0)
+        sub = sub.T                      # rows along the segment's length
+    present = sub.any(axis=1)
+    if not present.any():
+        return 0.0
+    first = np.argmax(sub, axis=1)
+    last = sub.shape[1] - 1 - np.argmax(sub[:, ::-1], axis=1)
+    d = 3
+    along = np.nonzero(present)[0]
+    if horizontal:                       # along x; the sides are rows above and below
+        pos, side_a, side_b = x + along, y + first[along] - d, y + last[along] + d
+        limit = ink.shape[0]
+    else:                                # along y; the sides are columns left and right
+        pos, side_a, side_b = y + along, x + first[along] - d, x + last[along] + d
+        limit = ink.shape[1]
+    inside = (side_a >= 0) & (side_b < limit)
+    if not inside.any():
+        return 1.0
+    pos, side_a, side_b = pos[inside], side_a[inside], side_b[inside]
+    if horizontal:
+        free = (ink[side_a, pos] == 0) & (ink[side_b, pos] == 0)
     else:
-        sub = labels[y:y + h, x:x + w] == i
-        centre = x + int(np.median(np.nonzero(sub)[1])) if sub.any() else x
-        a, b = centre - d - int(thick / 2), centre + d + int(thick / 2)
-        if a < 0 or b >= ink.shape[1]:
-            return 1.0
-        free = (ink[y:y + h, a] == 0) & (ink[y:y + h, b] == 0)
-    return float(free.mean()) if free.size else 0.0
+        free = (ink[pos, side_a] == 0) & (ink[pos, side_b] == 0)
+    return float(free.mean())
 
 
 def connected_verticals(vsegs: list[Segment], hsegs: list[Segment], th: float) -> list[Segment]:
