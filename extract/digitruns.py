@@ -20,6 +20,7 @@ the fields read from a resolved run.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -69,14 +70,16 @@ def run_to_chunks(text: str, start: int) -> list[Piece]:
     return [Piece(m.group(0), start + m.start()) for m in re.finditer(r"\S+", text)]
 
 
-def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True) -> list[list[tuple[str, int, int]]]:
+def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True,
+                 max_cells: int | None = None) -> list[list[tuple[str, int, int]]]:
     """Every way to cut one chunk into numbers: lists of (text, start, end) in document offsets.
 
     A trailing unit (元, 万元) stays with the last number. A number has no leading zero unless it
     is 0 or 0.x, and has at most ``MAX_NUMBER_CHARS`` characters. At most ``MAX_CANDIDATES``
     splits, found without dead ends: a cut is only followed where the rest of the chunk can
     still be cut (a chunk that cannot be split at all, such as "1111…1.", costs one pass instead
-    of 2^length); a chunk over ``MAX_CHUNK_CHARS`` is no table row and has no split.
+    of 2^length); a chunk over ``MAX_CHUNK_CHARS`` is no table row and has no split. With
+    ``max_cells`` (the row's cells), only splits into at most that many numbers.
     """
     text, base = piece.text, piece.start
     unit = ""
@@ -95,16 +98,19 @@ def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True) -> list[list[tup
     L = len(text)
     if L > MAX_CHUNK_CHARS:
         return []
-    # ends[i]: the ends j of the numbers starting at i from which the rest can be cut too
+    # ends[i]: the ends j of the numbers starting at i from which the rest can be cut too;
+    # fewest[i]: the fewest numbers the rest from i can be cut into
     ends: list[list[int]] = [[] for _ in range(L + 1)]
-    reach = [False] * (L + 1)
-    reach[L] = True
+    big = L + 1
+    fewest = [big] * (L + 1)
+    fewest[L] = 0
     for i in range(L - 1, -1, -1):
         ends[i] = [j for j in range(i + 1, min(L, i + MAX_NUMBER_CHARS) + 1)
-                   if reach[j] and ok(text[i:j])]
-        reach[i] = bool(ends[i])
+                   if fewest[j] < big and ok(text[i:j])]
+        fewest[i] = 1 + min((fewest[j] for j in ends[i]), default=big - 1)
+    cap = big if max_cells is None else max_cells
     out: list[list[tuple[str, int, int]]] = []
-    stack: list[tuple[int, list]] = [(0, [])] if reach[0] else []
+    stack: list[tuple[int, list]] = [(0, [])] if fewest[0] <= cap else []
     while stack and len(out) < MAX_CANDIDATES:      # depth first, in the order of the old search
         i, acc = stack.pop()
         if i == L:
@@ -114,7 +120,8 @@ def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True) -> list[list[tup
             out.append(acc)
             continue
         for j in reversed(ends[i]):
-            stack.append((j, acc + [(text[i:j], base + i, base + j)]))
+            if len(acc) + 1 + fewest[j] <= cap:
+                stack.append((j, acc + [(text[i:j], base + i, base + j)]))
     return out
 
 
@@ -156,7 +163,7 @@ def piece_combinations(per_piece: list[list[list]], n: int, blanks: bool = False
 def run_candidates(row: RunRow) -> list[tuple[tuple[str, int, int], ...]]:
     """Every split of the row's pieces into exactly ``row.n`` cells (at most ``MAX_CANDIDATES``,
     after at most ``MAX_TRIES`` combinations looked at)."""
-    per_piece = [chunk_splits(p) for p in row.pieces]
+    per_piece = [chunk_splits(p, max_cells=row.n) for p in row.pieces]
     out = []
     for tries, cells in enumerate(piece_combinations(per_piece, row.n)):
         if tries >= MAX_TRIES:
@@ -175,6 +182,7 @@ def run_candidates(row: RunRow) -> list[tuple[tuple[str, int, int], ...]]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)   # the rules look at the same cell texts again and again
 def _value(text: str):
     try:
         return numbers.parse_number(text)
