@@ -352,8 +352,10 @@ def ingest_html(path: Path, options: Options) -> Document:
             current = None
         pending = ""
         sec = _content_section(tbl_text) if section is None else section
-        if sec is None or not re.search(r"\d", tbl_text):
-            continue      # a layout or navigation table
+        # a layout or navigation table; a table right under a statistical heading is taken
+        # even when it prints no digit (every value a dash)
+        if sec is None or (section is None and not re.search(r"\d", tbl_text)):
+            continue
         if current is not None and current.section == sec:
             cells, _ = table_to_cells(obj, t_index, current.n_rows)
             current.cells.extend(cells)
