@@ -29,6 +29,7 @@ from .options import Options
 log = logging.getLogger(__name__)
 
 MAX_SKEW = 5.0
+STRETCH_FLOOR = 100.0   # flatten_lighting maps at most this grey level (not paper grain) to black
 
 
 @dataclass
@@ -159,8 +160,9 @@ def flatten_lighting(grey: np.ndarray) -> np.ndarray:
     bg = cv2.GaussianBlur(bg, (0, 0), k)
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     out = grey.astype(np.float32) / np.maximum(bg, 1.0) * 255.0
-    # stretch: the darkest ink to 0
-    lo = float(np.percentile(out, 0.5))
+    # stretch: the darkest ink to 0 (on a nearly blank page the darkest 0.5 % is paper grain,
+    # which a full stretch would turn into ink)
+    lo = min(float(np.percentile(out, 0.5)), STRETCH_FLOOR)
     out = (out - lo) / max(1.0, 255.0 - lo) * 255.0
     return np.clip(out, 0, 255).astype(np.uint8)
 
@@ -215,8 +217,12 @@ def orientation_candidates(ink: np.ndarray) -> tuple[int, int]:
     small = cv2.resize(ink, (int(w / f), int(h / f)), interpolation=cv2.INTER_AREA)
     _, small = cv2.threshold(small, 100, 255, cv2.THRESH_BINARY)
     text = remove_rulings(small)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
     sizes = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    # specks (a fax-grade scan's noise) would be joined in either direction alike: drop them
+    keep = np.zeros(n, bool)
+    keep[1:] = (sizes >= 4) & (stats[1:, cv2.CC_STAT_AREA] >= 6)
+    text = np.where(keep[labels], 255, 0).astype(np.uint8)
     sizes = sizes[sizes >= 4]
     if len(sizes) < 10:
         return (0, 180)

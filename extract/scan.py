@@ -334,10 +334,7 @@ def _stack(group: list[PageTable]) -> list[Cell]:
     if len(group) == 1:
         return list(group[0].cells)
     tol = max(4.0, 0.5 * base.text_height)
-    shifted = []
-    for t in group:
-        dx = base.col_edges[0] - t.geometry.col_edges[0]
-        shifted.append([x + dx for x in t.geometry.col_edges])
+    shifted = [column_map(base.col_edges, t.geometry.col_edges, tol) for t in group]
     edges = tablegrid.cluster([x for xs in shifted for x in xs], tol)
     cells: list[Cell] = []
     row_off = 0
@@ -351,6 +348,29 @@ def _stack(group: list[PageTable]) -> list[Cell]:
                               alternatives=c.alternatives))
         row_off += t.geometry.n_rows
     return cells
+
+
+def column_map(base: list[float], edges: list[float], tol: float) -> list[float]:
+    """A continuation part's column edges in the base part's x: the shift that aligns their
+    left edges, their right edges, or the shift and scale that align both (pages of one scan
+    come out a little differently scaled and shifted); the one that lands most edges within
+    ``tol`` of a base edge, the fit of both ends on a tie."""
+    if not base or not edges:
+        return list(edges)
+    cands = []
+    span = edges[-1] - edges[0]
+    if span > 0 and len(edges) > 1 and len(base) > 1:
+        a = (base[-1] - base[0]) / span
+        if 0.9 <= a <= 1.1:
+            cands.append((a, base[0] - a * edges[0]))
+    cands += [(1.0, base[0] - edges[0]), (1.0, base[-1] - edges[-1])]
+
+    def hits(m):
+        a, b = m
+        return sum(min(abs(a * x + b - y) for y in base) <= tol for x in edges)
+
+    a, b = max(cands, key=hits)   # max keeps the first of equals: the two-ended fit
+    return [a * x + b for x in edges]
 
 
 # -- ingesters ----------------------------------------------------------------------------------

@@ -178,8 +178,9 @@ def connected_horizontals(hsegs: list[Segment], vsegs: list[Segment], th: float)
     for h in hsegs:
         left, right = meets(h.start, h.pos), meets(h.end, h.pos)
         # a table with open sides: its rules end in the air but column rules meet them inside
+        # (one, in a two-column table)
         if (left and right) or ((left or right) and h.end - h.start >= 4 * th) \
-                or (h.end - h.start >= 4 * th and crossings(h) >= 2):
+                or (h.end - h.start >= 4 * th and crossings(h) >= 1):
             out.append(h)
     return out
 
