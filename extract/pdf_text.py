@@ -533,8 +533,12 @@ def ingest_pdf(path: Path, options: Options) -> Document:
             grids += [stack([p], None, "pdf-text") for p in parts]
         else:
             grids.append(stack(parts, sec, "pdf-text"))
-    return Document(path=str(path), kind="pdf-text", grids=grids, text="\n".join(texts),
-                    pages=len(texts), page_texts=texts)
+    doc = Document(path=str(path), kind="pdf-text", grids=grids, text="\n".join(texts),
+                   pages=len(texts), page_texts=texts)
+    # scanned pages of a mixed PDF and tables pasted as images: OCR'd by the scan path
+    # (extract/scan.py, owned by the scan area), their grids and text merged into doc
+    from .scan import add_scanned_parts
+    return add_scanned_parts(path, doc, options)
 
 
 def _open_plumber(path: Path):
