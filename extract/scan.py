@@ -46,6 +46,7 @@ LINE_HEIGHT = 1.6   # a line crop's height, in text heights
 HEADING_REACH = 5   # with --tables-only, the heading is looked for this many text heights up
 PIECE_GAP = 2.5     # a gap this many line heights wide splits a prose line into pieces
 TALL_BAND = 2.6     # a band of prose rows taller than this many text heights holds several lines
+MIN_IMAGE_SHARE = 0.05   # an image this share of a text page may be a pasted table: OCR'd
 PAD_H = 0.1         # white margin left and right of a line crop, in text heights
 REPORT_WORDS = ("信息公开", "年度报告", "政府信息", "依申请", "主动公开", "行政复议")
 
@@ -441,6 +442,91 @@ def ingest_scanned_pdf(path, options: Options, pages: Iterable[int] | None = Non
     finally:
         pdf.close()
     return _document(path, "pdf-scan", results, options, {"dpi": options.dpi, "unit": "pt"})
+
+
+# -- scanned parts of a text-layer PDF ----------------------------------------------------------
+
+def image_boxes(pdf, index: int) -> list[tuple[float, float, float, float]]:
+    """The boxes of a PDF page's image objects, ``(x0, top, x1, bottom)`` in points from the
+    page's top-left, clipped to the page."""
+    import pypdfium2.raw as pdfium_c
+
+    page = pdf[index]
+    try:
+        w, h = page.get_size()
+        out = []
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+            left, bottom, right, top = obj.get_bounds()
+            box = (max(0.0, left), max(0.0, h - top), min(w, right), min(h, h - bottom))
+            if box[2] > box[0] and box[3] > box[1]:
+                out.append(box)
+        return out
+    finally:
+        page.close()
+
+
+def scanned_parts(pdf, page_texts: list[str]) -> list[tuple[int, tuple | None]]:
+    """What of a text-layer PDF needs OCR: ``(page number, None)`` for a page without a usable
+    text layer of its own that is mostly an image (a scanned page of a mixed PDF), ``(page
+    number, box in points)`` for an image of at least ``MIN_IMAGE_SHARE`` of a page that has
+    text (a table pasted as a picture)."""
+    from .pdf_text import has_text_layer
+
+    out: list[tuple[int, tuple | None]] = []
+    for i, text in enumerate(page_texts):
+        boxes = image_boxes(pdf, i)
+        if not boxes:
+            continue
+        page = pdf[i]
+        w, h = page.get_size()
+        page.close()
+        shares = [(x1 - x0) * (y1 - y0) / (w * h) for x0, y0, x1, y1 in boxes]
+        if not has_text_layer([text]):
+            if max(shares) >= 0.5:
+                out.append((i + 1, None))
+            continue
+        out += [(i + 1, b) for b, share in zip(boxes, shares) if share >= MIN_IMAGE_SHARE]
+    return out
+
+
+def add_scanned_parts(path, doc: Document, options: Options) -> Document:
+    """A text-layer Document with its scanned pages and embedded images read by OCR: their
+    tables added to ``doc.grids`` (in page order), their text to the page's text. Tables are not
+    joined across a text page and a scanned one."""
+    path = Path(path)
+    pdf = raster.open_pdf(path)
+    try:
+        parts = scanned_parts(pdf, doc.page_texts)
+        if not parts:
+            return doc
+        scale = options.dpi / 72.0
+
+        def images():
+            for number, box in parts:
+                grey = raster.render_pdf_page(pdf, number - 1, options, path)
+                if box is not None:   # only the image: the text layer's own tables stay out
+                    x0, y0, x1, y1 = (int(round(v * scale)) for v in box)
+                    keep = grey[y0:y1, x0:x1].copy()
+                    grey[:] = 255
+                    grey[y0:y1, x0:x1] = keep
+                yield number, grey
+
+        results = scan_pages(images(), options, scale=72.0 / options.dpi)
+    finally:
+        pdf.close()
+    grids = pages_to_grids(results, "pdf-scan")
+    texts = list(doc.page_texts)
+    for res in results:
+        if res.text.strip():
+            k = res.number - 1
+            texts[k] = (texts[k] + "\n" + res.text).strip() if texts[k].strip() else res.text
+    doc.grids = sorted(doc.grids + grids, key=lambda g: min(g.pages) if g.pages else 0)
+    doc.page_texts = texts
+    doc.text = "\n".join(texts)
+    doc.meta["ocr_parts"] = [{"page": n, "box": list(b) if b else None} for n, b in parts]
+    doc.meta["ocr_pages"] = [{"page": r.number, "tables": len(r.tables),
+                              "seconds": round(r.seconds.get("total", 0.0), 3)} for r in results]
+    return doc
 
 
 def ingest_image(path, options: Options) -> Document:

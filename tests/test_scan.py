@@ -239,3 +239,58 @@ def test_image_dir_and_multipage_tiff_are_one_report(tmp_path):
     frames = [Image.fromarray(draw_table()) for _ in range(3)]
     frames[0].save(tif, save_all=True, append_images=frames[1:])
     assert scan.ingest_image(tif, NULL).pages == 3
+
+
+# -- mixed PDFs ---------------------------------------------------------------------------------
+
+def test_mixed_pdf_ocrs_only_its_scanned_page(tmp_path):
+    """Pages 1-3 of the born-digital report and page 4 of its scan, in one PDF: the text pages
+    go through the text layer, page 4 (end of section 三 and section 四) through OCR."""
+    import pypdfium2 as pdfium
+
+    mixed = pdfium.PdfDocument.new()
+    digital, scanned = pdfium.PdfDocument(str(DIGITAL)), pdfium.PdfDocument(str(SCAN))
+    mixed.import_pages(digital, [0, 1, 2])
+    mixed.import_pages(scanned, [3])
+    path = tmp_path / "mixed.pdf"
+    mixed.save(str(path))
+    for d in (mixed, digital, scanned):
+        d.close()
+    doc = ingest(path, Options())
+    assert doc.kind == "pdf-text" and doc.meta["ocr_parts"] == [{"page": 4, "box": None}]
+    ocr_grids = [g for g in doc.grids if g.source_kind == "pdf-scan"]
+    assert [g.pages for g in ocr_grids] == [(4,), (4,)]
+    review = cell_texts(ocr_grids[-1])
+    assert ocr_grids[-1].section == "四" and review[-1] == digital_tables(3)[1][-1]
+    assert "四、政府信息公开行政复议、行政诉讼情况" in doc.page_texts[3]
+    assert all(g.source_kind == "pdf-text" for g in doc.grids if 4 not in g.pages)
+
+
+def test_table_pasted_as_an_image_into_a_text_pdf_is_read(tmp_path):
+    """A text-layer page whose table is a picture (section 四's table cut from the dev scan)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdf = raster.open_pdf(SCAN)
+    try:
+        grey = raster.render_pdf_page(pdf, 3, Options(dpi=150))
+    finally:
+        pdf.close()
+    png = tmp_path / "table.png"
+    cv2.imwrite(str(png), grey[680:1000, 100:1150])
+    path = tmp_path / "pasted.pdf"
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path), pagesize=(595, 842))
+    c.setFont("STSong-Light", 14)
+    c.drawString(70, 780, "四、政府信息公开行政复议、行政诉讼情况")
+    c.drawString(70, 500, "本机关政府信息公开行政复议、行政诉讼情况如上表所示。")
+    c.drawImage(ImageReader(str(png)), 50, 600, width=1050 * 0.48, height=320 * 0.48)
+    c.save()
+    doc = ingest(path, Options())
+    assert doc.kind == "pdf-text" and len(doc.meta["ocr_parts"]) == 1
+    (grid,) = [g for g in doc.grids if g.source_kind == "pdf-scan"]
+    assert cell_texts(grid)[-1] == digital_tables(3)[1][-1]     # 10 1 0 0 0 ... 5 0 0 0 0
+    x0, top, x1, bottom = max((c.bbox for c in grid.cells), key=lambda b: b[3])
+    assert 40 < x0 and x1 < 570 and 80 < top < bottom < 250    # on the page, in points
