@@ -56,5 +56,11 @@ eval: $(STAMP) $(SYS_STAMP)
 	$(BIN)/gkreport eval --truth eval/dev_set --run eval/dev_set --jobs $(EVAL_JOBS) --out eval-report/dev --title "Dev set (eval/dev_set)"
 	$(BIN)/gkreport eval --truth eval/generated --run eval/generated --jobs $(EVAL_JOBS) --out eval-report/generated --title "Generated set (eval/generated)"
 
+# Long fuzz runs (docs/hardening.md): every parser and the digit-run splitter, FUZZ_N inputs each;
+# fails on any crash, input over 10 s or memory over 1.5 GB. Findings go to fuzz/findings/.
+FUZZ_N ?= 10000
+fuzz: $(STAMP) $(SYS_STAMP)
+	$(BIN)/python fuzz/run.py all --n $(FUZZ_N) --json fuzz/results.json
+
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info
