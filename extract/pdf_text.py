@@ -45,10 +45,27 @@ def open_pdfium(path: Path):
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as e:
         msg = str(e)
-        if "password" in msg.lower():
+        # hardening (docs/hardening.md): pdfium leaves its last error in place when a load fails
+        # without setting one (a page tree with no pages), so a "password" error can be stale,
+        # left by an earlier encrypted file in the same process: believe it only when the file
+        # has an /Encrypt entry
+        if "password" in msg.lower() and _has_encrypt_entry(path):
             raise EncryptedFileError(path, "the PDF is encrypted with a password; decrypt it "
                                      "first (e.g. qpdf --decrypt)") from e
+        if "password" in msg.lower():
+            msg = "pdfium cannot load its document structure"
         raise InputFileError(path, f"not a readable PDF ({msg})") from e
+
+
+def _has_encrypt_entry(path: Path) -> bool:
+    """Whether the file holds ``/Encrypt`` anywhere (trailer or xref stream dictionary)."""
+    tail = b""
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            if b"/Encrypt" in tail + chunk:
+                return True
+            tail = chunk[-8:]
+    return False
 
 
 def page_texts_pdfium(pdf) -> list[str]:
