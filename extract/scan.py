@@ -170,6 +170,12 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
     readings = engine.recognize(crops) if crops else []
     t3 = time.perf_counter()
 
+    # a lone stroke printed for a blank ("/", "—"), which the recogniser doubts: by its shape
+    for i, r in enumerate(readings):
+        if len(r.text) <= 2 and r.score < 0.95:
+            mark = stroke_mark(crops[i])
+            if mark and mark != r.text:
+                readings[i] = Reading(mark, r.score, ((r.text, r.score),) + r.alternatives)
     page_tables = []
     by_table: dict[int, list[Cell]] = {i: [] for i in range(len(tables))}
     for ti, ci, idx in plan:
@@ -202,6 +208,30 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
                "cells_read": sum(len(i) > 0 for _, _, i in plan), "cells": len(plan),
                "prose_lines": len(prose_boxes)}
     return PageResult(page.number, page_tables, prose, page.orientation, page.skew, seconds)
+
+
+def stroke_mark(crop: np.ndarray) -> str | None:
+    """"/" or "—" when a crop's ink is one thin straight stroke (the marks printed for a blank,
+    which the recogniser, seeing one alone, reads as "1", "7", "二" or "E" at middling
+    confidence), else None. The ink's main axis gives the lean; the stroke is thin when the ink
+    lies close to that axis ("7" has its bar, "二" two bars, "1" stands upright)."""
+    ys, xs = np.nonzero(crop < 128)
+    if len(xs) < 10:
+        return None
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    pts -= pts.mean(axis=0)
+    evals, evecs = np.linalg.eigh(np.cov(pts.T))
+    major = evecs[:, 1]
+    length = 4 * np.sqrt(max(evals[1], 1e-9))
+    if np.sqrt(max(evals[0], 0.0)) >= 0.12 * length:
+        return None
+    lean = np.degrees(np.arctan2(abs(major[0]), abs(major[1])))   # 0 upright, 90 flat
+    if lean >= 75:
+        return "—"
+    # a slash leans up to the right: x grows as y falls (image y points down)
+    if 25 <= lean <= 65 and major[0] * major[1] < 0:
+        return "/"
+    return None
 
 
 def join_rows(lines: list[ProseLine]) -> list[ProseLine]:

@@ -294,3 +294,15 @@ def test_table_pasted_as_an_image_into_a_text_pdf_is_read(tmp_path):
     assert cell_texts(grid)[-1] == digital_tables(3)[1][-1]     # 10 1 0 0 0 ... 5 0 0 0 0
     x0, top, x1, bottom = max((c.bbox for c in grid.cells), key=lambda b: b[3])
     assert 40 < x0 and x1 < 570 and 80 < top < bottom < 250    # on the page, in points
+
+
+def test_marks_printed_for_blanks_are_told_from_digits_by_shape():
+    def glyph(draw):
+        img = np.full((34, 30), 255, np.uint8)
+        draw(img)
+        return img
+    slash = glyph(lambda im: cv2.line(im, (8, 27), (21, 6), 0, 2))
+    dash = glyph(lambda im: cv2.line(im, (5, 17), (25, 17), 0, 2))
+    one = glyph(lambda im: cv2.putText(im, "1", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 2))
+    seven = glyph(lambda im: cv2.putText(im, "7", (6, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 2))
+    assert [scan.stroke_mark(g) for g in (slash, dash, one, seven)] == ["/", "—", None, None]
