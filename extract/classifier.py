@@ -215,8 +215,6 @@ class LabelClassifier:
 
     @classmethod
     def load(cls, directory) -> "LabelClassifier":
-        import sklearn
-
         d = Path(directory)
         jp, npzp = d / f"{MODEL_NAME}.json", d / f"{MODEL_NAME}.npz"
         if not jp.exists() or not npzp.exists():
@@ -228,9 +226,10 @@ class LabelClassifier:
         if meta.get("format") != FORMAT_VERSION:
             raise ModelError(f"{jp}: model format {meta.get('format')!r}, this gkreport reads "
                              f"format {FORMAT_VERSION}; run `gkreport train` to rebuild it")
-        if meta.get("sklearn_version") != sklearn.__version__:
+        installed = sklearn_version()
+        if meta.get("sklearn_version") != installed:
             raise ModelError(f"{jp}: model made with scikit-learn {meta.get('sklearn_version')}, "
-                             f"but {sklearn.__version__} is installed; install scikit-learn=="
+                             f"but {installed} is installed; install scikit-learn=="
                              f"{meta.get('sklearn_version')} or run `gkreport train`")
         p = meta["params"]
         self = cls(C=p["C"], context_weight=p["context_weight"], threshold=p["threshold"],
@@ -251,6 +250,17 @@ class LabelClassifier:
             raise ModelError(f"{npzp}: arrays do not match {jp}; run `gkreport train`")
         self.metadata_ = meta.get("metadata", {})
         return self
+
+
+def sklearn_version() -> str | None:
+    """The installed scikit-learn's version, read from its metadata (importing scikit-learn
+    costs seconds, and prediction does not need it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return None
 
 
 def _allowed(cls_key: str, section: str | None, kind: str | None) -> bool:
