@@ -3,7 +3,7 @@
     python tests/nasty/make_corpus.py OUTDIR [--big] [--only NAME,NAME]
 
 Every input is made here, cheaply and deterministically (nothing multi-MB is committed): hostile
-PDFs are written object by object, bombs with repeated full-flush deflate blocks (a 4.8 GB PNG
+PDFs are written object by object, bombs with repeated full-flush deflate blocks (a 1.6 GB PNG
 bomb costs ~1 s), the reports with the project's own generator (``extract.synth``). ``--big``
 adds the 200 MB text file. ``CORPUS`` lists every input with what it tests and what must become
 of it (``expect``): ``record`` (a record, any status), ``failed-record`` (a record whose status is
@@ -260,6 +260,14 @@ def make_lone_surrogate_pdf(p: Path):
                                 [stream(cmap)]))
 
 
+def make_page_count_lies_pdf(p: Path):
+    """The page tree claims 3 pages and holds 1: pdfium fails to load pages 2 and 3 (found by
+    fuzzing: its error escaped extract_file)."""
+    p.write_bytes(build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                             b"<< /Type /Pages /Kids [3 0 R] /Count 3 >>",
+                             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]))
+
+
 def make_thousands_pages_pdf(p: Path, pages: int = 5000):
     """5,000 pages sharing one content stream: ~0.5 MB."""
     kids = b" ".join(b"%d 0 R" % (4 + i) for i in range(pages))
@@ -306,8 +314,8 @@ def make_image_30000(p: Path):
 
 
 def make_png_bomb(p: Path):
-    """40,000 x 40,000 px RGB: 4.8 GB once decoded, ~4.7 MB of file."""
-    p.write_bytes(png_bytes(40000, 40000, 8, 2, rows_per_block=50))
+    """40,000 x 40,000 px 8-bit grey: 1.6 GB once decoded, ~1.6 MB of file."""
+    p.write_bytes(png_bytes(40000, 40000, 8, 0, rows_per_block=50))
 
 
 def make_png_text_bomb(p: Path):
@@ -445,8 +453,13 @@ def _zip_bomb(p: Path, members: list[tuple[str, int]]):
 
 
 def make_zip_bomb(p: Path):
-    """Two members, each 3 GB of zeros once inflated (~3 MB each in the archive)."""
-    _zip_bomb(p, [("bomb/report.pdf", 3 << 30), ("bomb/report.txt", 3 << 30)])
+    """Two members, each 1 GiB of zeros once inflated (~1 MB each in the archive)."""
+    _zip_bomb(p, [("bomb/report.pdf", 1 << 30), ("bomb/report.txt", 1 << 30)])
+
+
+def make_docx_bomb(p: Path):
+    """A .docx whose word/document.xml inflates to 1 GiB (python-docx would inflate it in memory)."""
+    _zip_bomb(p, [("word/document.xml", 1 << 30)])
 
 
 def make_zip_traversal(p: Path):
@@ -497,12 +510,13 @@ CORPUS: list[Item] = [
     Item("zero_pages.pdf", make_zero_pages_pdf, "InputFileError", "a page tree with /Count 0"),
     Item("cid_only.pdf", make_cid_only_pdf, "NotAReportError", "text layer of an unembedded Identity-H font without ToUnicode: (cid:NNN) only"),
     Item("lone_surrogates.pdf", make_lone_surrogate_pdf, "NotAReportError", "ToUnicode maps glyphs to unpaired UTF-16 surrogates"),
+    Item("page_count_lies.pdf", make_page_count_lies_pdf, "InputFileError", "/Count 3 over one page: pages that pdfium cannot load"),
     Item("thousands_pages.pdf", make_thousands_pages_pdf, "LimitExceededError", "5,000 pages sharing one content stream (~0.5 MB)"),
     Item("huge_page.pdf", make_huge_page_pdf, "LimitExceededError", "one 14,400 pt page, no text: 30,000 px square at 150 dpi"),
     Item("content_bomb.pdf", make_content_bomb_pdf, "any", "a content stream inflating to 300 MB"),
     Item("english.pdf", make_english_pdf, "NotAReportError", "a readable PDF that is not a report"),
     Item("image_30000x30000.png", make_image_30000, "LimitExceededError", "30,000 x 30,000 px 1-bit PNG (~110 KB)"),
-    Item("png_bomb.png", make_png_bomb, "LimitExceededError", "40,000 x 40,000 RGB PNG: 4.8 GB decoded from ~4.7 MB"),
+    Item("png_bomb.png", make_png_bomb, "LimitExceededError", "40,000 x 40,000 grey PNG: 1.6 GB decoded from ~1.6 MB"),
     Item("png_text_bomb.png", make_png_text_bomb, "InputFileError", "64 x 64 PNG with a zTXt chunk inflating to 256 MB"),
     Item("jpeg_huge_header.jpg", make_jpeg_huge_header, "LimitExceededError", "JPEG whose header declares 65,000 x 65,000 px"),
     Item("truncated.png", make_truncated_png, "InputFileError", "a PNG cut in half"),
@@ -518,7 +532,8 @@ CORPUS: list[Item] = [
     Item("utf16_lone_surrogate.txt", make_text_utf16_lone, "record", "UTF-16-LE with a BOM and an unpaired surrogate"),
     Item("binary.txt", make_text_binary, "any", "100 KB of random bytes named .txt"),
     Item("big_200mb.txt", make_big_text, "LimitExceededError", "200 MB of text (over the text size bound)", big=True),
-    Item("zip_bomb.zip", make_zip_bomb, "batch", "two members inflating to 3 GB each"),
+    Item("docx_bomb.docx", make_docx_bomb, "LimitExceededError", "a .docx whose document.xml inflates to 1 GiB"),
+    Item("zip_bomb.zip", make_zip_bomb, "batch", "two members inflating to 1 GiB each"),
     Item("zip_traversal.zip", make_zip_traversal, "batch", "members named ../../escape.txt, /abs/evil.html, ..\\..\\win.txt"),
     Item("symlink_loops", make_symlink_loops, "batch", "a folder with link loops (self, a<->b, . and ..) and a dangling link"),
     Item("odd_names", make_odd_names, "batch", "reports named with spaces, Chinese, $( ) ` | & < > * ? [ ] quotes, -o, a newline, non-UTF-8 bytes, ..txt"),
