@@ -341,12 +341,41 @@ def rulings_mask(shape, hsegs, vsegs, hmask, vmask) -> np.ndarray:
     return keep
 
 
+def fill_mask(ink: np.ndarray, th: float) -> np.ndarray:
+    """Solid fills (a shaded row dark enough to binarise as ink): what survives an opening
+    with a square of half a text height, which no stroke or ruling does."""
+    k = max(3, int(0.5 * th))
+    return cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+
+
+def fill_edges(fill: np.ndarray, th: float) -> tuple[list[Segment], list[Segment]]:
+    """The edges of wide fills as rulings, ``(horizontal, vertical)``: a shaded row is closed
+    by rules that the fill swallows."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(fill, connectivity=8)
+    hs, vs = [], []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if w >= 4 * th and h >= 0.5 * th and area >= 0.7 * w * h:
+            hs += [Segment(float(y), float(x), float(x + w), 2.0),
+                   Segment(float(y + h), float(x), float(x + w), 2.0)]
+            vs += [Segment(float(x), float(y), float(y + h), 2.0),
+                   Segment(float(x + w), float(y), float(y + h), 2.0)]
+    return hs, vs
+
+
 def find_tables(ink: np.ndarray, th: float | None = None) -> tuple[list[TableGeometry], dict]:
     """All ruled tables on a prepared page, top to bottom, plus the intermediate steps."""
     th = th or text_height(ink)
-    hmask, vmask = line_masks(ink, th)
-    hraw = segments(hmask, True, th, ink)
-    vraw = segments(vmask, False, th, ink)
+    fill = fill_mask(ink, th)
+    lines_ink = ink
+    fill_h: list[Segment] = []
+    fill_v: list[Segment] = []
+    if fill.any():   # rulings are looked for beside the fills, whose edges are rulings too
+        lines_ink = cv2.subtract(ink, cv2.dilate(fill, np.ones((3, 3), np.uint8)))
+        fill_h, fill_v = fill_edges(fill, th)
+    hmask, vmask = line_masks(lines_ink, th)
+    hraw = segments(hmask, True, th, lines_ink) + fill_h
+    vraw = segments(vmask, False, th, lines_ink) + fill_v
     vsegs = connected_verticals(vraw, hraw, th)
     hsegs = connected_horizontals(hraw, vsegs, th)
     vsegs = connected_verticals(vraw, hsegs, th)
