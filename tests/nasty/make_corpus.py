@@ -507,7 +507,7 @@ CORPUS: list[Item] = [
     Item("garbage.pdf", make_garbage_pdf, "InputFileError", "%PDF header then 200 KB of random bytes"),
     Item("encrypted_user_password.pdf", make_encrypted_user_pdf, "EncryptedFileError", "RC4/AES encrypted with a user password"),
     Item("encrypted_owner_only.pdf", make_encrypted_owner_pdf, "record", "the report encrypted with an owner password only (opens without one)"),
-    Item("zero_pages.pdf", make_zero_pages_pdf, "InputFileError", "a page tree with /Count 0"),
+    Item("zero_pages.pdf", make_zero_pages_pdf, "InputFileError", "a page tree with /Count 0 (once reported as encrypted when read after an encrypted file: pdfium kept its stale error)"),
     Item("cid_only.pdf", make_cid_only_pdf, "NotAReportError", "text layer of an unembedded Identity-H font without ToUnicode: (cid:NNN) only"),
     Item("lone_surrogates.pdf", make_lone_surrogate_pdf, "NotAReportError", "ToUnicode maps glyphs to unpaired UTF-16 surrogates"),
     Item("page_count_lies.pdf", make_page_count_lies_pdf, "InputFileError", "/Count 3 over one page: pages that pdfium cannot load"),
