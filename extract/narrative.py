@@ -268,31 +268,35 @@ def extract_figures(doc: Document) -> list[Figure]:
     if not text:
         return []
     nlp, matcher = _pipeline()
-    sdoc = nlp(text)
     claims: dict[int, tuple[int, Figure]] = {}       # number token -> (rank, figure)
     zeros: dict[tuple[str, int], Figure] = {}
-    for match_id, s, e in matcher(sdoc):
-        kind = nlp.vocab.strings[match_id]
-        span = sdoc[s:e]
-        if kind == "no_review":
-            for tok in span:
-                if tok.text in RECON + LITIG:
-                    k = "reconsideration" if tok.text in RECON else "litigation"
-                    zeros.setdefault((k, tok.idx), _figure(
-                        k, 0, text, marks, span.start_char, tok.idx + len(tok), span[0].text))
-            continue
-        num = _value_token(span, kind)
-        if num is None or _approximate(sdoc, num):
-            continue
-        value = cn_to_int(num.text)
-        if value is None:
-            continue
-        fig = _figure(kind, value, text, marks, span.start_char, span.end_char, span[0].text)
-        rank = _RANK.index(kind)
-        old = claims.get(num.i)
-        # the same number claimed twice: the more specific kind wins, then the shorter match
-        if old is None or (rank, len(fig.text)) < (old[0], len(old[1].text)):
-            claims[num.i] = (rank, fig)
+    # spaCy refuses texts over nlp.max_length (and its memory grows with the text): the prose is
+    # read in chunks that end at a sentence end
+    for base, chunk in _chunks(text, CHUNK_CHARS):
+        sdoc = nlp(chunk)
+        for match_id, s, e in matcher(sdoc):
+            kind = nlp.vocab.strings[match_id]
+            span = sdoc[s:e]
+            start, end = base + span.start_char, base + span.end_char
+            if kind == "no_review":
+                for tok in span:
+                    if tok.text in RECON + LITIG:
+                        k = "reconsideration" if tok.text in RECON else "litigation"
+                        zeros.setdefault((k, base + tok.idx), _figure(
+                            k, 0, text, marks, start, base + tok.idx + len(tok), span[0].text))
+                continue
+            num = _value_token(span, kind)
+            if num is None or _approximate(sdoc, num):
+                continue
+            value = cn_to_int(num.text)
+            if value is None:
+                continue
+            fig = _figure(kind, value, text, marks, start, end, span[0].text)
+            rank = _RANK.index(kind)
+            old = claims.get(base + num.idx)
+            # the same number claimed twice: the more specific kind wins, then the shorter match
+            if old is None or (rank, len(fig.text)) < (old[0], len(old[1].text)):
+                claims[base + num.idx] = (rank, fig)
     # documents: only in a sentence about normative documents (废止 alone may be about 规章)
     figs = [f for _, f in claims.values()
             if not (f.kind.startswith("docs_") and "规范性文件" not in f.sentence)]
@@ -300,6 +304,23 @@ def extract_figures(doc: Document) -> list[Figure]:
     stated = {(f.kind, f.sentence) for f in figs}
     figs += [f for f in zeros.values() if (f.kind, f.sentence) not in stated]
     return sorted(figs, key=lambda f: (f.start, f.kind))
+
+
+CHUNK_CHARS = 100_000
+
+
+def _chunks(text: str, size: int):
+    """(offset, piece) of ``text`` in pieces of at most ``size`` characters, cut after a sentence
+    end (。！？ or a line break) where there is one."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind(ch, start, end) for ch in "。！？\n")
+            if cut > start:
+                end = cut + 1
+        yield start, text[start:end]
+        start = end
 
 
 # Most specific first: a number matched as a channel part and as "received" is a channel part.
