@@ -47,6 +47,7 @@ HEADING_REACH = 5   # with --tables-only, the heading is looked for this many te
 PIECE_GAP = 2.5     # a gap this many line heights wide splits a prose line into pieces
 TALL_BAND = 2.6     # a band of prose rows taller than this many text heights holds several lines
 MIN_IMAGE_SHARE = 0.05   # an image this share of a text page may be a pasted table: OCR'd
+STROKE_READINGS = set("0123456789一二三E|lI-—_/")   # what a lone "/" or "—" gets read as
 PAD_H = 0.1         # white margin left and right of a line crop, in text heights
 REPORT_WORDS = ("信息公开", "年度报告", "政府信息", "依申请", "主动公开", "行政复议")
 
@@ -172,7 +173,7 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
 
     # a lone stroke printed for a blank ("/", "—"), which the recogniser doubts: by its shape
     for i, r in enumerate(readings):
-        if len(r.text) <= 2 and r.score < 0.95:
+        if len(r.text) <= 2 and r.score < 0.95 and all(ch in STROKE_READINGS for ch in r.text):
             mark = stroke_mark(crops[i])
             if mark and mark != r.text:
                 readings[i] = Reading(mark, r.score, ((r.text, r.score),) + r.alternatives)
@@ -223,7 +224,9 @@ def stroke_mark(crop: np.ndarray) -> str | None:
     evals, evecs = np.linalg.eigh(np.cov(pts.T))
     major = evecs[:, 1]
     length = 4 * np.sqrt(max(evals[1], 1e-9))
-    if np.sqrt(max(evals[0], 0.0)) >= 0.12 * length:
+    # thin: the ink's spread across the axis is a stroke's width, not a glyph's (a word of two
+    # characters is a wide flat blob too, but its ink spreads over the line's height)
+    if np.sqrt(max(evals[0], 0.0)) >= min(0.12 * length, 0.09 * crop.shape[0]):
         return None
     lean = np.degrees(np.arctan2(abs(major[0]), abs(major[1])))   # 0 upright, 90 flat
     if lean >= 75:
