@@ -31,9 +31,11 @@ from .model import Document, Issue, Record
 # Limits of the search: candidates per run, and combinations tried across a table.
 MAX_CANDIDATES = 20000
 MAX_COMBINATIONS = 2_000_000
-MAX_TRIES = 20 * MAX_CANDIDATES   # combinations of the right size looked at for one row
+MAX_TRIES = 5 * MAX_CANDIDATES    # combinations of the right size looked at for one row
+MAX_TABLE_TRIES = 200_000         # ... and for all the rows of one table together
 MAX_NUMBER_CHARS = 20             # one cell's number (sign, digits, decimals)
 MAX_CHUNK_CHARS = 400             # a chunk longer than this is not one table row
+MAX_ROW_CELLS = 64                # the template's widest row has 15 value cells
 
 _CELL_RE = re.compile(r"[+-]?(?:0|[1-9]\d*)(?:\.\d+)?")
 _UNIT_RE = re.compile(r"(万元|元)$")
@@ -129,7 +131,10 @@ def piece_combinations(per_piece: list[list[list]], n: int, blanks: bool = False
     """Concatenations of one split per piece holding exactly ``n`` cells (at most ``n`` with
     ``blanks``: blank cells fill the rest later). Only splits whose cell counts can still add up
     are combined, so pieces with thousands of splits each never multiply into a search that
-    finds nothing."""
+    finds nothing. A row of more than ``MAX_ROW_CELLS`` cells (or pieces) is no row of the
+    template: nothing is combined."""
+    if n > MAX_ROW_CELLS or len(per_piece) > MAX_ROW_CELLS:
+        return
     by_count = []
     for splits in per_piece:
         groups: dict[int, list] = {}

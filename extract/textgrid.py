@@ -23,6 +23,7 @@ Stages (each a small function):
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -301,13 +302,14 @@ def split_labels(toks: list[Tok], glued: bool) -> list[Tok]:
     if glued:
         ncuts = set(range(n + 1))
     words = lexicon()
-    # best[i] = (score, segments) for norm[i:]
-    best: list[tuple[int, int, list] | None] = [None] * (n + 1)
-    best[n] = (0, 0, [])
-    token_end = {}
-    for j in sorted(ncuts):
-        pass
+    # best[i] = (score, segments, end of the first segment) for norm[i:]: back-pointers, not
+    # copied lists, and the best "unknown stretch" kept as a running maximum, so that a long run
+    # of label text costs O(n) steps per start instead of O(n^2) (a 5,000-character line took
+    # minutes)
+    best: list[tuple[int, int, int] | None] = [None] * (n + 1)
+    best[n] = (0, 0, n)
     sorted_cuts = sorted(ncuts)
+    unknown = (-1, -1, n)   # (score, -segments, j) of the best unknown stretch i..j, j > i
     for i in range(n - 1, -1, -1):
         if i not in ncuts:
             continue
@@ -325,32 +327,44 @@ def split_labels(toks: list[Tok], glued: bool) -> list[Tok]:
             for w in words:
                 if norm.startswith(w, h) and h + len(w) in ncuts and best[h + len(w)] is not None:
                     options.append((h + len(w) - i, h + len(w)))
-        # unknown text: one line token (cells), or any stretch up to the next match (glued)
-        if glued:
-            for j in sorted_cuts:
-                if j > i and best[j] is not None:
-                    options.append((0, j))
-        else:
-            j = next(c for c in sorted_cuts if c > i)
-            options.append((0, j))
         cand = []
         for matched, j in options:
-            sc, segs, rest = best[j]
-            cand.append((sc + matched * 10 - 1, -(segs + 1), [(i, j)] + rest))
-        sc, negsegs, segs = max(cand, key=lambda c: (c[0], c[1]))
-        best[i] = (sc, -negsegs, segs)
+            sc, segs, _ = best[j]
+            cand.append((sc + matched * 10 - 1, -(segs + 1), j))
+        # unknown text: one line token (cells), or any stretch up to the next match (glued;
+        # the best such stretch, the nearest end among equals, as max() over them in order)
+        if glued:
+            cand.append(unknown)
+        else:
+            j = sorted_cuts[bisect.bisect_right(sorted_cuts, i)]
+            sc, segs, _ = best[j]
+            cand.append((sc - 1, -(segs + 1), j))
+        sc, negsegs, j = max(cand, key=lambda c: (c[0], c[1]))
+        best[i] = (sc, -negsegs, j)
+        if glued:
+            mine = (sc - 1, -(-negsegs + 1), i)
+            if (mine[0], mine[1]) >= (unknown[0], unknown[1]):
+                unknown = mine
     out = []
-    for a, b in best[0][2]:
+    a = sorted_cuts[0]      # 0, unless the first token starts with white space
+    while a < n:
+        b = best[a][2]
         ta, tb = pos_of[a], (pos_of[b - 1] + 1)
         # offsets back into the document
         out.append(_slice_tok(toks, starts, ta, tb))
+        a = b
     return out
 
 
 def _slice_tok(toks, starts, a, b) -> Tok:
     pieces = []
     doc_start = doc_end = None
-    for t, s in zip(toks, starts):
+    # from the token holding ``a`` (starts are sorted): a long run of tokens is not rescanned
+    # from its first token for every label cut out of it
+    k = max(0, bisect.bisect_right(starts, a) - 1)
+    for t, s in zip(toks[k:], starts[k:]):
+        if s >= b:
+            break
         e = s + len(t.text)
         lo, hi = max(a, s), min(b, e)
         if lo >= hi:
@@ -670,8 +684,9 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
                             "cells (a row has fewer digits than cells), so each row's digits may "
                             "sit in any of its cells; only splits the arithmetic proves are taken",
                             stage="ingest"))
+    budget = [digitruns.MAX_TABLE_TRIES]     # shared by the table's rows
     for rr in run_rows:
-        rr.candidates = _candidates(rr, blanks_dropped)
+        rr.candidates = _candidates(rr, blanks_dropped, budget)
 
     alive, relaxed = digitruns.solve_rows(run_rows, {})
     if relaxed:
@@ -767,7 +782,10 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
     return grid, issues, digit_runs
 
 
-def _candidates(rr: digitruns.RunRow, blanks: bool = False):
+def _candidates(rr: digitruns.RunRow, blanks: bool = False, budget: list[int] | None = None):
+    """The row's splits into ``rr.n`` cells (blank cells placed anywhere when ``blanks``);
+    at most ``MAX_TRIES`` combinations looked at, and at most what is left of ``budget[0]``
+    (the table's; a text with thousands of glued rows would otherwise run for minutes)."""
     out = []
     per = []
     for p in rr.pieces:
@@ -786,6 +804,7 @@ def _candidates(rr: digitruns.RunRow, blanks: bool = False):
         for where in itertools.combinations(range(rr.n), rr.n - len(cells)):
             it = iter(cells)
             out_cells = []
+            where = set(where)
             for k in range(rr.n):
                 if k in where:
                     anchor = cells[0][1] if cells else 0
@@ -798,8 +817,10 @@ def _candidates(rr: digitruns.RunRow, blanks: bool = False):
     # each would otherwise multiply into a search that finds nothing), and a bounded number
     combos = (c for cells in digitruns.piece_combinations(per, rr.n, blanks)
               for c in spread(cells))
-    for tries, cells in enumerate(combos):
-        if tries >= digitruns.MAX_TRIES:
+    limit = digitruns.MAX_TRIES if budget is None else min(digitruns.MAX_TRIES, budget[0])
+    tries = 0
+    for tries, cells in enumerate(combos, 1):
+        if tries > limit:
             break
         if len(cells) != rr.n:
             continue
@@ -813,6 +834,8 @@ def _candidates(rr: digitruns.RunRow, blanks: bool = False):
             out.append(tuple(cells))
         if len(out) >= digitruns.MAX_CANDIDATES:
             break
+    if budget is not None:
+        budget[0] = max(0, budget[0] - tries)
     return out
 
 

@@ -269,3 +269,24 @@ def test_narrative_on_a_text_over_a_million_characters(tmp_path):
     assert p.stat().st_size < OPTS.max_text_bytes
     # the prose is read by spaCy in chunks under its max_length: no ValueError E088
     assert extract_file(p, OPTS).fields
+
+
+def test_long_run_of_label_text_is_cut_in_linear_steps():
+    """Fuzzing (text target): a line of 5,000+ label characters kept split_labels busy for
+    minutes (every start tried every end, copying the segment list each time)."""
+    from extract import textgrid
+
+    t = "其他情况" * 1500
+    with terminates_within(30):
+        labels = textgrid.split_labels([textgrid.Tok("label", t, 0, len(t))], glued=True)
+    assert "".join(x.text for x in labels) == t
+
+
+def test_row_of_thousands_of_cells_is_no_template_row():
+    """Fuzzing (text target): a row of 23,333 one-digit cells took 3 GB and minutes in the
+    split search; a row wider than MAX_ROW_CELLS is not combined at all."""
+    per = [[[("1", k, k + 1)]] for k in range(23_333)]
+    with terminates_within(30):
+        assert list(digitruns.piece_combinations(per, 23_333)) == []
+    small = [[[("1", 0, 1)]], [[("2", 2, 3)]]]
+    assert list(digitruns.piece_combinations(small, 2)) == [[("1", 0, 1), ("2", 2, 3)]]
