@@ -27,7 +27,7 @@ import targets as T  # noqa: E402
 # PIL warns about every corrupt TIFF tag it skips
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-EXAMPLES = {"pdf": 200, "html": 250, "text": 200, "image": 300, "digitruns": 100}
+EXAMPLES = {"pdf": 150, "html": 200, "text": 150, "image": 250, "digitruns": 60}
 
 
 def inputs(name: str):
