@@ -269,26 +269,16 @@ def cells_to_fields(grid: Grid, dense, kinds, labels: dict[int, Labelled], vcols
     data_set = set(data_rows)
 
     out: list[Slot] = []
-    group_context: Labelled | None = None
     reported_unknown: set[int] = set()
     for r, row in enumerate(dense):
         if r not in data_set:
-            # a stand-alone group heading row (inline group label) sets the context below it
-            texts = [lab(c) for c in dict.fromkeys(row) if lab(c) is not None]
-            grp = [t for t in texts if t.is_group or t.key in GROUP_ROW_KEYS]
-            if grp and not any(t.is_col for t in texts):
-                group_context = grp[-1]
-            continue
+            continue   # headers, notes and inline group rows (their context: group_contexts)
         # the row's label chain, left to right, outside the value columns
         chain = [lab(c) for k, c in enumerate(row)
                  if k not in vcols and c is not None and kinds[id(c)] == "text"]
         chain = list(dict.fromkeys(x for x in chain if x is not None))
         unknown = [x for x in chain if x.key == "unknown"]
         row_keys = [x for x in chain if x.is_row and x.key.startswith(table)]
-        if any(x.is_group for x in chain):
-            group_context = [x for x in chain if x.is_group][-1]
-        if row_keys and row_keys[-1].key in GROUP_ROW_KEYS:
-            group_context = row_keys[-1]
         # value cells of this row, each once
         seen: set[int] = set()
         for k, c in enumerate(row):

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 
-from .errors import EncryptedFileError, InputFileError, LimitExceededError
+from .errors import InputFileError, LimitExceededError
 from .options import Options
 
 log = logging.getLogger(__name__)
@@ -119,16 +119,10 @@ def _to_grey(frame):
 
 
 def open_pdf(path: Path):
-    import pypdfium2 as pdfium
+    """The PDF opened with pdfium; errors as the born-digital reader reports them (one place)."""
+    from .pdf_text import open_pdfium
 
-    try:
-        return pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as e:
-        msg = str(e)
-        if "password" in msg.lower():
-            raise EncryptedFileError(path, "the PDF is password-protected; decrypt it first "
-                                     "(e.g. qpdf --decrypt)") from e
-        raise InputFileError(path, f"not a readable PDF: {msg}") from e
+    return open_pdfium(path)
 
 
 def render_pdf_page(pdf, index: int, options: Options, path="-") -> np.ndarray:
