@@ -121,7 +121,7 @@ def ingest(path: Path, options: Options) -> Document:
                                  "--dpi)") from e
     except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError,
             AssertionError, EOFError, UnicodeError, ZeroDivisionError, OverflowError,
-            PdfiumError) as e:
+            PdfiumError, SyntaxError) as e:   # PIL reports a corrupt image as SyntaxError
         log.debug("ingest failed", exc_info=True)
         raise InputFileError(path, f"cannot be read as {kind}: {type(e).__name__}: "
                              f"{str(e)[:200]}") from e

@@ -244,8 +244,11 @@ def main(argv=None) -> int:
         for kind in ("crashes", "timeouts", "memory", "masked"):
             for f in s[kind][:10]:
                 print(f"    {kind[:-1] if kind.endswith('es') else kind}: {f}", flush=True)
-    if a.json:
-        Path(a.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+    if a.json:   # figures of earlier runs of other targets are kept
+        jp = Path(a.json)
+        old = json.loads(jp.read_text()) if jp.exists() else []
+        runs = {s["target"]: s for s in old} | {s["target"]: s for s in results}
+        jp.write_text(json.dumps([runs[k] for k in sorted(runs)], indent=1, default=str) + "\n")
     bad = sum(len(s["crashes"]) + len(s["timeouts"]) + len(s["memory"]) for s in results)
     print(f"fuzz: {'0 crashes' if not bad else f'{bad} findings'} over "
           f"{sum(s['inputs'] for s in results)} inputs", flush=True)

@@ -290,3 +290,27 @@ def test_row_of_thousands_of_cells_is_no_template_row():
         assert list(digitruns.piece_combinations(per, 23_333)) == []
     small = [[[("1", 0, 1)]], [[("2", 2, 3)]]]
     assert list(digitruns.piece_combinations(small, 2)) == [[("1", 0, 1), ("2", 2, 3)]]
+
+
+FOUND = Path(__file__).parent / "nasty" / "found"
+
+
+@pytest.mark.parametrize("name", ["tiff-bad-frame-pixel-mode.tif",
+                                  "tiff-bad-frame-data-organization.tif"])
+def test_tiff_whose_later_frame_is_corrupt_is_an_input_error(name):
+    """Fuzzing (image target, seed 1, inputs 775 and 3914): PIL raises SyntaxError ('unknown
+    pixel mode', 'unknown data organization') while counting a TIFF's frames; it escaped
+    extract_file. Translated at the seam in pipeline.ingest."""
+    with pytest.raises(errors.InputFileError, match="SyntaxError"):
+        extract_file(FOUND / name, OPTS)
+
+
+@pytest.mark.xfail(strict=True, raises=SyntaxError,
+                   reason="extract/raster.py image_pages catches PIL's SyntaxError only around "
+                          "frame.load(), not around n_frames and the frame iterator; the fix "
+                          "belongs there (pipeline.ingest translates it meanwhile)")
+def test_raster_image_pages_translates_pil_syntaxerror():
+    from extract import raster
+
+    with pytest.raises(errors.InputFileError):
+        list(raster.image_pages(FOUND / "tiff-bad-frame-pixel-mode.tif", OPTS))
