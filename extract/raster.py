@@ -77,7 +77,7 @@ def image_pages(path: Path, options: Options) -> Iterator[np.ndarray]:
 
     The size of every frame is checked against ``max_pixels`` from the header, before decoding.
     """
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = None  # our own limit below replaces PIL's warning/bomb check
     try:
@@ -87,11 +87,22 @@ def image_pages(path: Path, options: Options) -> Iterator[np.ndarray]:
     except (OSError, ValueError) as e:
         raise InputFileError(path, f"cannot open the image: {e}") from e
     with im:
-        n = getattr(im, "n_frames", 1)
+        # PIL raises SyntaxError for a corrupt frame header while counting or seeking frames
+        bad = (OSError, ValueError, SyntaxError, EOFError)
+        try:
+            n = getattr(im, "n_frames", 1)
+        except bad as e:
+            raise InputFileError(path, f"the image's frames cannot be counted: {e}") from e
         if n > options.max_pages:
             raise LimitExceededError(path, f"the image has {n} frames, over the limit of "
                                      f"{options.max_pages} (raise it with --max-pages)")
-        for k, frame in enumerate(ImageSequence.Iterator(im)):
+        for k in range(n):
+            try:
+                im.seek(k)
+            except bad as e:
+                raise InputFileError(path, f"frame {k + 1} of the image cannot be read: "
+                                     f"{e}") from e
+            frame = im
             w, h = frame.size
             check_pixels(path, w, h, options, what=f"frame {k + 1}" if n > 1 else "image")
             try:

@@ -300,15 +300,11 @@ FOUND = Path(__file__).parent / "nasty" / "found"
 def test_tiff_whose_later_frame_is_corrupt_is_an_input_error(name):
     """Fuzzing (image target, seed 1, inputs 775 and 3914): PIL raises SyntaxError ('unknown
     pixel mode', 'unknown data organization') while counting a TIFF's frames; it escaped
-    extract_file. Translated at the seam in pipeline.ingest."""
-    with pytest.raises(errors.InputFileError, match="SyntaxError"):
+    extract_file. raster.image_pages now translates it, naming the file and the frames."""
+    with pytest.raises(errors.InputFileError, match=r"tiff-bad-frame.*frames? .*cannot be"):
         extract_file(FOUND / name, OPTS)
 
 
-@pytest.mark.xfail(strict=True, raises=SyntaxError,
-                   reason="extract/raster.py image_pages catches PIL's SyntaxError only around "
-                          "frame.load(), not around n_frames and the frame iterator; the fix "
-                          "belongs there (pipeline.ingest translates it meanwhile)")
 def test_raster_image_pages_translates_pil_syntaxerror():
     from extract import raster
 
