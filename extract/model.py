@@ -72,7 +72,8 @@ class Grid:
 
     def dense(self) -> list[list[Cell | None]]:
         """A matrix in which every slot holds the cell that covers it (or None)."""
-        m: list[list[Cell | None]] = [[None] * self.n_cols for _ in range(self.n_rows)]
+        n_cols = self.n_cols   # once: it scans every cell
+        m: list[list[Cell | None]] = [[None] * n_cols for _ in range(self.n_rows)]
         for c in self.cells:
             for r in range(c.row, c.row + c.rowspan):
                 for k in range(c.col, c.col + c.colspan):
