@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from extract.limits import proc_memory_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,14 +52,7 @@ def descendants(pid: int) -> list[int]:
 
 
 def vm_hwm_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return proc_memory_mb(pid, "VmHWM")
 
 
 def run(cmd: list[str]) -> tuple[int, float, dict[int, float], str]:

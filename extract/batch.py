@@ -61,7 +61,7 @@ from typing import Callable, Iterable
 
 from . import PIPELINE_VERSION
 from .errors import ExitCode, GkError, OptionsError
-from .limits import clean_json, clean_str, display_path
+from .limits import clean_json, clean_str, display_path, proc_memory_mb
 from .options import Options
 
 log = logging.getLogger(__name__)
@@ -791,14 +791,7 @@ def _worker_main(conn, options: Options, parent_pid: int) -> None:
 
 
 def _rss_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return proc_memory_mb(pid, "VmRSS")
 
 
 class _Worker:

@@ -91,3 +91,16 @@ def clean_record(record):
     record.provenance = {clean_str(k): v if dataclasses.is_dataclass(v) else clean_json(v)
                          for k, v in record.provenance.items()}
     return record
+
+
+def proc_memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float | None:
+    """A process's memory figure from ``/proc/PID/status`` in MB (``VmRSS`` resident now,
+    ``VmHWM`` its peak); None where the process or /proc is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None

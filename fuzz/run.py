@@ -35,28 +35,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))
+
+from extract.limits import proc_memory_mb  # noqa: E402
 
 
 def _hwm_mb(pid: int | str = "self") -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return proc_memory_mb(pid, "VmHWM") or 0.0
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return proc_memory_mb(pid, "VmRSS") or 0.0
 
 
 def _child(name: str, start: int, n: int, seed: int, memory_mb: float, conn) -> None:
