@@ -57,6 +57,17 @@ def open_pdfium(path: Path):
         raise InputFileError(path, f"not a readable PDF ({msg})") from e
 
 
+def checked_page_count(path: Path, pdf, options: Options) -> int:
+    """The PDF's page count; an error for none, a refusal over ``--max-pages``."""
+    n = len(pdf)
+    if n == 0:
+        raise InputFileError(path, "the PDF has no pages")
+    if n > options.max_pages:
+        raise LimitExceededError(path, f"{n} pages, over the limit of {options.max_pages} "
+                                 "(raise it with --max-pages)")
+    return n
+
+
 def _has_encrypt_entry(path: Path) -> bool:
     """Whether the file holds ``/Encrypt`` anywhere (trailer or xref stream dictionary)."""
     tail = b""
@@ -495,12 +506,7 @@ def ingest_pdf(path: Path, options: Options) -> Document:
     pdf = open_pdfium(path)
     plumber = None
     try:
-        n = len(pdf)
-        if n == 0:
-            raise InputFileError(path, "the PDF has no pages")
-        if n > options.max_pages:
-            raise LimitExceededError(path, f"{n} pages, over the limit of {options.max_pages} "
-                                     "(raise it with --max-pages)")
+        checked_page_count(path, pdf, options)
         texts = page_texts_pdfium(pdf)
         if is_foreign_text(texts):
             raise NotAReportError(path, "not a disclosure annual report: its text layer holds "

@@ -38,6 +38,7 @@ from .errors import InputFileError, LimitExceededError, NotAReportError
 from .model import Cell, Document, Grid, Issue
 from .ocr import Reading, get_engine, quad_box
 from .options import Options
+from .pdf_text import checked_page_count
 
 log = logging.getLogger(__name__)
 
@@ -456,12 +457,7 @@ def ingest_scanned_pdf(path, options: Options, pages: Iterable[int] | None = Non
     path = Path(path)
     pdf = raster.open_pdf(path)
     try:
-        n = len(pdf)
-        if n == 0:
-            raise InputFileError(path, "the PDF has no pages")
-        if n > options.max_pages:
-            raise LimitExceededError(path, f"{n} pages, over the limit of {options.max_pages} "
-                                     "(raise it with --max-pages)")
+        n = checked_page_count(path, pdf, options)
         wanted = sorted(set(pages)) if pages is not None else list(range(1, n + 1))
         bad = [p for p in wanted if not 1 <= p <= n]
         if bad:
