@@ -294,6 +294,25 @@ def _content_section(text: str) -> str | None:
     return None
 
 
+def table_section(pending: str, section: str | None, tbl_text: str):
+    """(section after the text before a table, the table's own section or None).
+
+    The text since the last table may open a section (二/三/四) or end them (五、…). A table
+    under a statistical heading belongs to it even when it prints no digit (every value a
+    dash); elsewhere its own cells must name a section and hold a number, or it is a layout or
+    navigation table (None).
+    """
+    head = _heading_section(pending)
+    if head == "end":
+        section = None
+    elif head:
+        section = head
+    if section is not None:
+        return section, section
+    sec = _content_section(tbl_text)
+    return section, (sec if sec is not None and re.search(r"\d", tbl_text) else None)
+
+
 def ingest_html(path: Path, options: Options) -> Document:
     text, enc, issues = read_text(path, html=True, options=options)
     root, truncated = parse_html(text, path)
@@ -342,20 +361,13 @@ def ingest_html(path: Path, options: Options) -> Document:
             continue
         t_index += 1
         tbl_text = cell_text(obj)
-        head = _heading_section(pending)
-        if head == "end":
-            section = None
-        elif head:
-            section = head
+        section, sec = table_section(pending, section, tbl_text)
         if pending.strip():
             # text between tables ends a grid (a new heading, or prose)
             current = None
         pending = ""
-        sec = _content_section(tbl_text) if section is None else section
-        # a layout or navigation table; a table right under a statistical heading is taken
-        # even when it prints no digit (every value a dash)
-        if sec is None or (section is None and not re.search(r"\d", tbl_text)):
-            continue
+        if sec is None:
+            continue      # a layout or navigation table
         if current is not None and current.section == sec:
             cells, _ = table_to_cells(obj, t_index, current.n_rows)
             current.cells.extend(cells)
@@ -487,17 +499,12 @@ def ingest_docx(path: Path, options: Options) -> Document:
         t_index += 1
         rows = _docx_rows(el, ns)
         tbl_text = "\n".join(" ".join(t for t, _, _ in r) for r in rows)
-        head = _heading_section(pending)
-        if head == "end":
-            section = None
-        elif head:
-            section = head
+        section, sec = table_section(pending, section, tbl_text)
         if pending.strip():
             current = None
         pending = ""
-        sec = _content_section(tbl_text) if section is None else section
         prose_parts.append(tbl_text + "\n")
-        if sec is None or not re.search(r"\d", tbl_text):
+        if sec is None:
             continue
         row0 = current.n_rows if current is not None and current.section == sec else 0
         cells = _docx_cells(rows, t_index, row0)
