@@ -202,9 +202,11 @@ def region_to_tokens(text: str, start: int, end: int) -> list[Tok]:
         line_toks = line_to_tokens(raw, off)
         toks.extend(line_toks)
         prev_label_line = li if line_toks and line_toks[-1].kind == "label" else None
-    # blank cells at the very end of the region (before the next heading's line)
+    # blank cells at the very end of the region (before the next heading's line), after a value
+    # or after a row label whose cells are all blank (the table's last row: 政府集中采购 with its
+    # two blank cells), decoded by the same period as the gaps between cells
     n_tail = (len(lines) - 1) - content[-1] - 1
-    if g and n_tail > g and toks and toks[-1].kind in ("value", "blank"):
+    if g and n_tail > g and toks:
         k, _ = _decode_gap(n_tail, g, r)
         off = lines[-1][0]
         toks.extend(Tok("blank", "", off, off) for _ in range(k))

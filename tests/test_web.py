@@ -302,3 +302,35 @@ def test_doc_without_libreoffice_says_how_to_install(tmp_path, monkeypatch):
     p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
     with pytest.raises(InputFileError, match="libreoffice"):
         extract_file(p)
+
+
+# ---------------------------------------------------------------------------------------------
+# generated reports (extract.synth): exact apart from fields named as ambiguous
+
+
+def _synth(tmp_path, seed, index, kind="text"):
+    from extract.synth import make_report, truth_of
+    from extract.synth_web import render_html, render_text
+
+    rep = make_report(seed, index)
+    p = tmp_path / f"synth_{seed}_{index}.{'txt' if kind == 'text' else 'html'}"
+    p.write_text((render_text if kind == "text" else render_html)(rep), encoding="utf-8")
+    return rep, truth_of(rep), extract_file(p)
+
+
+def _unexplained(rec, truth):
+    """Truth fields neither extracted exactly nor left out with an ambiguous issue naming them."""
+    ambiguous = {k for i in rec.issues if i.kind == "ambiguous" for k in i.fields}
+    return {k: (rec.fields.get(k, "absent"), v) for k, v in truth["fields"].items()
+            if not (k in rec.fields and rec.fields[k] == v)
+            and not (k not in rec.fields and k in ambiguous)}
+
+
+def test_cells_text_last_row_with_only_blank_cells(tmp_path):
+    # synth seed 3 report 8: section 二's last row, 政府集中采购, has two blank cells and ends the
+    # region; the blank lines before the next heading are its cells (the row was lost)
+    rep, truth, rec = _synth(tmp_path, 3, 8)
+    assert rep.layout.text_style == "cells"
+    assert rec.fields["proactive.procurement.items"] is None
+    assert rec.fields["proactive.procurement.amount"] is None
+    assert _unexplained(rec, truth) == {}
