@@ -37,7 +37,27 @@ MAX_NUMBER_CHARS = 20             # one cell's number (sign, digits, decimals)
 MAX_CHUNK_CHARS = 400             # a chunk longer than this is not one table row
 MAX_ROW_CELLS = 64                # the template's widest row has 15 value cells
 
-_CELL_RE = re.compile(r"[+-]?(?:0|[1-9]\d*)(?:\.\d+)?")
+_CELL_RE = re.compile(r"[+-]?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?")
+# a printed blank in a run: a slash is one cell, a dash (or a doubled em dash, ——) one cell
+NULL_MARK_RE = re.compile(r"[/／]|[—–]{1,2}|-")
+NULL_CHARS = "/／—–-"
+
+
+def is_null_mark(text: str) -> bool:
+    """A cell of a run that prints a blank (``/``, ``—``, ``——``, ``-``)."""
+    return bool(NULL_MARK_RE.fullmatch(text))
+
+
+def sign_or_decimal_misplaced(text: str, decimal_ok: bool, signed_ok: bool) -> bool:
+    """A number with a decimal where the column has none, or a sign where it has none."""
+    if not text or is_null_mark(text):
+        return False
+    return ("." in text and not decimal_ok) or (text[0] in "+-" and not signed_ok)
+
+
+def most_cells(text: str) -> int:
+    """The most cells a run's text can hold: one per digit and per blank mark."""
+    return sum(ch.isdigit() or ch in NULL_CHARS for ch in text)
 _UNIT_RE = re.compile(r"(万元|元)$")
 
 
@@ -77,7 +97,9 @@ def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True,
     """Every way to cut one chunk into numbers: lists of (text, start, end) in document offsets.
 
     A trailing unit (元, 万元) stays with the last number. A number has no leading zero unless it
-    is 0 or 0.x, and has at most ``MAX_NUMBER_CHARS`` characters. At most ``MAX_CANDIDATES``
+    is 0 or 0.x, may group thousands (``3,011``), and has at most ``MAX_NUMBER_CHARS`` characters.
+    A blank mark is a cell of its own (``136/141`` is 136, blank, 141); a minus sign that may be
+    either a dash or a sign (``13-5``) gives both splits. At most ``MAX_CANDIDATES``
     splits, found without dead ends: a cut is only followed where the rest of the chunk can
     still be cut (a chunk that cannot be split at all, such as "1111…1.", costs one pass instead
     of 2^length); a chunk over ``MAX_CHUNK_CHARS`` is no table row and has no split. With
@@ -92,8 +114,10 @@ def chunk_splits(piece: Piece, decimal_ok=True, signed_ok=True,
         return []
 
     def ok(tok: str) -> bool:
-        return (bool(_CELL_RE.fullmatch(tok)) and not ("." in tok and not decimal_ok)
-                and not (tok[0] in "+-" and not signed_ok))
+        if is_null_mark(tok):
+            return True
+        return (bool(_CELL_RE.fullmatch(tok))
+                and not sign_or_decimal_misplaced(tok, decimal_ok, signed_ok))
 
     if not piece.splittable:
         return [[(text + unit, base, base + len(text) + len(unit))]] if ok(text) else []
@@ -177,7 +201,7 @@ def run_candidates(row: RunRow) -> list[tuple[tuple[str, int, int], ...]]:
         for i, (t, _, _) in enumerate(cells):
             dec = row.decimal_ok[i] if i < len(row.decimal_ok) else True
             sig = row.signed_ok[i] if i < len(row.signed_ok) else True
-            if ("." in t and not dec) or (t[0] in "+-" and not sig):
+            if sign_or_decimal_misplaced(t, dec, sig):
                 ok = False
                 break
         if ok:

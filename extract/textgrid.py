@@ -86,16 +86,32 @@ class Tok:
 
 
 NUM = r"[+-]?\d+(?:[.,]\d+)*(?:万元|元)?"
-RUN_RE = re.compile(rf"{NUM}(?:[ \t\u3000\xa0]+{NUM})*")
+BLANK_MARKS = r"(?:[/／—–]|-(?!\d))+"     # printed blanks run into the values: 136/141, 10 / / 1
+RUN_RE = re.compile(rf"(?:{NUM}|{BLANK_MARKS})(?:[ \t\u3000\xa0]*(?:{NUM}|{BLANK_MARKS}))*")
 NUMBERING_TAIL = re.compile(r"(\d{1,2})[.．、]$")
+
+
+@lru_cache(maxsize=1)
+def _marks_in_labels() -> re.Pattern | None:
+    """The template's labels that print a blank mark themselves (本年增/减)."""
+    words = [w for w in lexicon() if any(ch in w for ch in "/／—–-")]
+    if not words:
+        return None
+    alts = ["".join("[/／]" if ch == "/" else re.escape(ch) for ch in w) for w in words]
+    return re.compile("|".join(alts))
 
 
 def line_to_tokens(line: str, base: int) -> list[Tok]:
     """One line -> label and value tokens. Digits followed by ``.``/``、`` and a label are the
-    label's numbering (``00000002.其他…`` is ``0000000`` then ``2.其他…``)."""
+    label's numbering (``00000002.其他…`` is ``0000000`` then ``2.其他…``). Blank marks (``/``,
+    ``—``) are values, except inside a label of the template that prints one (本年增/减)."""
     toks: list[Tok] = []
     i = 0
-    for m in RUN_RE.finditer(line):
+    masked = line
+    pat = _marks_in_labels()
+    if pat is not None and any(ch in line for ch in "/／—–-"):
+        masked = pat.sub(lambda m: "字" * len(m.group(0)), line)
+    for m in RUN_RE.finditer(masked):
         s, e = m.start(), m.end()
         run = m.group(0)
         after = line[e:e + 1]
@@ -117,6 +133,18 @@ def line_to_tokens(line: str, base: int) -> list[Tok]:
         before = line[s - 1:s] if s > 0 else ""
         if before and re.match(r"[第至年月日期号—\-~～]", before) and not after.strip() == "":
             if re.match(r"[年月日项条号期次]", after or " "):
+                continue
+        if after == "年":
+            # a glued row's digits run into the year of the prose after the table
+            # ("0001100000000002023年，因…"): the last four digits are the year
+            y = re.search(r"(?:19|20)\d\d$", run)
+            if y and run[:y.start()].strip():
+                cut = s + y.start()
+                if s > i:
+                    toks.append(Tok("label", line[i:s], base + i, base + s))
+                value = line[s:cut].rstrip()
+                toks.append(Tok("value", value, base + s, base + s + len(value)))
+                i = cut
                 continue
         if re.match(r"[年月日号项条%％]", after):
             continue
@@ -210,7 +238,52 @@ def region_to_tokens(text: str, start: int, end: int) -> list[Tok]:
         k, _ = _decode_gap(n_tail, g, r)
         off = lines[-1][0]
         toks.extend(Tok("blank", "", off, off) for _ in range(k))
-    return toks
+    return drop_prose(toks)
+
+
+_COUNTER = re.compile(r"[件条个项次人家篇期场份批宗]")
+
+
+def _depth0(text: str, chars: str) -> list[int]:
+    """Positions of ``chars`` in ``text`` outside brackets."""
+    out, depth = [], 0
+    for k, ch in enumerate(text):
+        if ch in "（(【[":
+            depth += 1
+        elif ch in "）)】]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in chars:
+            out.append(k)
+    return out
+
+
+def drop_prose(toks: list[Tok]) -> list[Tok]:
+    """Remove the sentences of prose that a table region holds (the sentence after section 四's
+    table: "2023年，因政府信息公开被申请行政复议1件，被提起行政诉讼0件。"). A sentence ends with a
+    full stop outside brackets; going back from it, a value and the label before it belong to
+    the sentence while the value is followed by a counter (1件) or the label reads as a clause
+    (a comma outside brackets). No table cell holds a full stop; a label after one is kept."""
+    out: list[Tok] = []
+    for t in toks:
+        stops = _depth0(t.text, "。") if t.kind == "label" else []
+        if not stops:
+            out.append(t)
+            continue
+        p = stops[-1]
+        after = t.text[:p + 1]
+        k = len(out)
+        while k >= 2 and out[k - 1].kind == "value" and out[k - 2].kind == "label" and (
+                _COUNTER.match(after) or _depth0(out[k - 2].text, "，；")):
+            after = out[k - 2].text
+            k -= 2
+        del out[k:]
+        rest = t.text[p + 1:]
+        if rest.strip():
+            lead = len(rest) - len(rest.lstrip())
+            r = rest.strip()
+            start = t.start + p + 1 + lead
+            out.append(Tok("label", r, start, start + len(r)))
+    return out
 
 
 def glued_line(raw: str) -> bool:
@@ -680,7 +753,7 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
     # a glued stream drops blank cells without a trace: if some row holds fewer digits than
     # cells, any row may have lost blanks, and a split must consider them
     blanks_dropped = glued and any(
-        sum(ch.isdigit() for p in rr.pieces for ch in p.text) < rr.n for rr in run_rows)
+        sum(digitruns.most_cells(p.text) for p in rr.pieces) < rr.n for rr in run_rows)
     if blanks_dropped:
         issues.append(Issue("low_confidence", f"section {section}: the glued text dropped blank "
                             "cells (a row has fewer digits than cells), so each row's digits may "
@@ -828,8 +901,7 @@ def _candidates(rr: digitruns.RunRow, blanks: bool = False, budget: list[int] | 
             continue
         ok = True
         for i, (t, _, _) in enumerate(cells):
-            if t and (("." in t and not rr.decimal_ok[i]) or (t[0] in "+-"
-                                                               and not rr.signed_ok[i])):
+            if digitruns.sign_or_decimal_misplaced(t, rr.decimal_ok[i], rr.signed_ok[i]):
                 ok = False
                 break
         if ok:

@@ -334,3 +334,42 @@ def test_cells_text_last_row_with_only_blank_cells(tmp_path):
     assert rec.fields["proactive.procurement.items"] is None
     assert rec.fields["proactive.procurement.amount"] is None
     assert _unexplained(rec, truth) == {}
+
+
+def test_blank_marks_are_cells_in_cell_and_glued_text(tmp_path):
+    # synth seed 5 report 0 (a cell per line) and report 12 (glued) print blanks as "/": in a
+    # cell stream "10 / / 1" and in a glued run "136/141" or "规章///" each slash is a blank cell
+    # (they were label text, or made the row unreadable); 本年增/减 stays a label
+    for index, style in ((0, "cells"), (12, "glued")):
+        rep, truth, rec = _synth(tmp_path, 5, index)
+        assert rep.layout.text_style == style and rep.blank_style == "dash"
+        assert _unexplained(rec, truth) == {}
+        blanks = [k for k, v in truth["fields"].items() if v is None]
+        assert blanks and all(rec.fields[k] is None for k in blanks if k in rec.fields)
+    assert textgrid.line_to_tokens("行政许可136/141本年增/减", 0)[1].text == "136/141"
+    assert textgrid.line_to_tokens("行政许可136/141本年增/减", 0)[2].text == "本年增/减"
+    assert sorted([c[0] for c in s] for s in digitruns.chunk_splits(digitruns.Piece("11-5", 0))) \
+        == [["1", "1", "-", "5"], ["1", "1", "-5"], ["11", "-", "5"], ["11", "-5"]]
+
+
+def test_thousands_separator_in_a_cell_stream(tmp_path):
+    # synth seed 5 report 9: 行政许可 "3,011" was unreadable (no split of "3,011" into one cell)
+    rep, truth, rec = _synth(tmp_path, 5, 9)
+    assert rec.fields["proactive.licensing.decisions"] == 3011
+    assert _unexplained(rec, truth) == {}
+
+
+def test_prose_after_section_four_is_not_a_row(tmp_path):
+    # synth seed 5 report 11 (glued): section 四's digits run into the year of the sentence after
+    # the table ("0001100000000002023年，因…被申请行政复议1件，被提起行政诉讼0件。"); the sentence
+    # made a second row and the table was lost
+    rep, truth, rec = _synth(tmp_path, 5, 11)
+    assert rep.layout.text_style == "glued"
+    for k, v in truth["fields"].items():
+        if k.startswith("review_litigation."):
+            assert rec.fields[k] == v, k
+    assert _unexplained(rec, truth) == {}
+    toks = textgrid.drop_prose(textgrid.line_to_tokens(
+        "总计0001100000000002023年，因政府信息公开被申请行政复议1件，被提起行政诉讼0件。五、", 0))
+    assert [(t.kind, t.text) for t in toks] == [("label", "总计"), ("value", "000110000000000"),
+                                               ("label", "五、")]
