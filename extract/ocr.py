@@ -313,15 +313,28 @@ class RapidOcrEngine:
         return [np.asarray(q, dtype=np.float32) for q in boxes]
 
     def upside_down(self, crops: list[np.ndarray]) -> float:
-        """The probability (mean over line crops) that the text is upside down, from the
-        0/180 angle classifier."""
+        """The probability that the text of the line crops is upside down.
+
+        The 0/180 angle classifier decides when it is sure (mean probability outside 0.3–0.7).
+        On faint or fax-grade pages it often is not, and a wrong turn loses the whole page: then
+        the recogniser reads the crops both ways up, and the way that reads with the higher mean
+        confidence wins (0.5 when they tie).
+        """
         if not crops:
             return 0.0
         with self._lock:
             cls = self._ocr._load_cls_model()
             res = cls([_to_bgr(c) for c in crops])
         probs = [(s if "180" in lab else 1.0 - s) for lab, s in res.cls_res]
-        return float(np.mean(probs))
+        p = float(np.mean(probs))
+        if not 0.3 < p < 0.7:
+            return p
+        upright = np.mean([r.score for r in self.recognize(crops)])
+        turned = np.mean([r.score for r in self.recognize([cv2.rotate(c, cv2.ROTATE_180)
+                                                            for c in crops])])
+        if abs(turned - upright) < 0.05:
+            return 0.5
+        return 0.9 if turned > upright else 0.1
 
     def read_page(self, image: np.ndarray) -> list[TextLine]:
         img = _to_bgr(image)

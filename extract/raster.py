@@ -203,9 +203,10 @@ def skew_angle(ink: np.ndarray, max_angle: float = MAX_SKEW) -> float:
     return float(round(best, 2))
 
 
-def remove_rulings(ink: np.ndarray) -> np.ndarray:
-    """The ink with long horizontal and vertical lines (table rulings, frames) taken out."""
-    n = max(15, min(ink.shape) // 25)
+def remove_rulings(ink: np.ndarray, n: int | None = None) -> np.ndarray:
+    """The ink with horizontal and vertical lines of ``n`` pixels or more (table rulings, frames)
+    taken out; by default lines of a 25th of the page."""
+    n = n or max(15, min(ink.shape) // 25)
     h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (n, 1)))
     v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, n)))
     return cv2.subtract(ink, cv2.bitwise_or(h, v))
@@ -265,26 +266,36 @@ def text_line_bands(ink: np.ndarray, min_height: int = 6) -> list[tuple[int, int
 
 
 def sample_line_crops(grey: np.ndarray, ink: np.ndarray, n: int = 8) -> list[np.ndarray]:
-    """Up to ``n`` text-line pieces (about 4:1, the angle classifier's shape) from the widest
-    text lines of a page, rulings removed."""
-    text = remove_rulings(ink)
-    bands = text_line_bands(text)
-    if not bands:
-        return []
-    h = float(np.median([b - a for a, b in bands]))
+    """Up to ``n`` pieces of printed text (about 4:1, the angle classifier's shape), the longest
+    and densest runs of glyphs on the page, rulings removed.
+
+    Glyphs are joined along the line (across less than half a glyph: the space between table
+    cells stays open) and the joined runs one glyph high and at least two glyphs long are the
+    candidates. A stub of a broken ruling, a lone digit or a speck tells the classifier nothing
+    about up and down, and a page of such pieces (a table of zeros) would be decided by chance.
+    """
+    from .tablegrid import text_height
+    th = text_height(ink)
+    # broken rulings of a poor scan leave pieces shorter than a 25th of the page: take out
+    # every straight line of two glyphs' length, which no glyph stroke reaches
+    text = remove_rulings(ink, max(8, int(2 * th)))
+    text = cv2.morphologyEx(text, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))   # specks
+    joined = cv2.morphologyEx(text, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (max(2, int(0.5 * th)), max(2, int(0.4 * th)))))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     cands = []
-    for a, b in bands:
-        if not 0.6 * h <= b - a <= 1.8 * h:
+    for x, y, w, h, _ in stats[1:]:
+        if not 0.6 * th <= h <= 1.8 * th or w < 2 * th:
             continue
-        cols = np.nonzero((text[a:b] > 0).any(axis=0))[0]
-        if len(cols):
-            cands.append((int(cols[-1] - cols[0]), a, b, int(cols[0]), int(cols[-1])))
+        piece = int(min(w, 4 * h))
+        fill = float((text[y:y + h, x:x + piece] > 0).mean())
+        if fill >= 0.08:   # glyphs, not a thin stroke stretched out
+            cands.append((piece * fill, int(x), int(y), piece, int(h)))
     cands.sort(reverse=True)
     crops = []
-    for _, a, b, x0, x1 in cands[:n]:
-        pad = max(2, (b - a) // 4)
-        piece = 4 * (b - a)
-        crop = grey[max(0, a - pad):b + pad, x0:min(x0 + piece, x1 + 1)]
+    for _, x, y, piece, h in cands[:n]:
+        pad = max(2, h // 4)
+        crop = grey[max(0, y - pad):y + h + pad, max(0, x - pad):x + piece + pad]
         if crop.size:
             crops.append(crop)
     return crops
