@@ -306,3 +306,24 @@ def test_marks_printed_for_blanks_are_told_from_digits_by_shape():
     one = glyph(lambda im: cv2.putText(im, "1", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 2))
     seven = glyph(lambda im: cv2.putText(im, "7", (6, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 2))
     assert [scan.stroke_mark(g) for g in (slash, dash, one, seven)] == ["/", "—", None, None]
+
+
+@pytest.mark.parametrize("turn", [0, 180])
+def test_a_fax_grade_table_page_of_zeros_is_turned_the_right_way_up(turn):
+    """Page 3 of this generated report is a table whose value cells are almost all 0, printed
+    fax-grade (severity 4: binarised, speckled, broken rulings). Sampling whole ink bands gave the
+    angle classifier stubs of rulings and zeros, which read the same either way up: the page was
+    turned over and its table lost. Runs of glyphs decide it, upright or upside down."""
+    from extract.ocr import get_engine
+    from extract.synth import make_report
+    from extract.synth_render import render_pdf
+    from extract.synth_scan import degraded_pages
+
+    rep = make_report(3, 1, severity=4)
+    pages, d = degraded_pages(rep, render_pdf(rep))
+    grey = raster.rotate_quadrant(pages[2], turn)
+    engine = get_engine(Options())
+    page = raster.prepare_page(grey, 3, 72 / d.dpi, upside_down=engine.upside_down)
+    assert page.orientation == (360 - turn) % 360
+    crops = raster.sample_line_crops(page.image, page.ink)
+    assert len(crops) == 8 and engine.upside_down(crops) < 0.2
