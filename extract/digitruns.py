@@ -38,6 +38,10 @@ MAX_CHUNK_CHARS = 400             # a chunk longer than this is not one table ro
 MAX_ROW_CELLS = 64                # the template's widest row has 15 value cells
 
 _CELL_RE = re.compile(r"[+-]?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?")
+# The text of a cell the arithmetic left undecided: it reads as a value slot (so a column whose
+# every cell is undecided is still a value column) and as no number; ``finish_record`` removes
+# every field read from it, by its span (the run's), and names the field in an ambiguous issue.
+UNDECIDED = "—"
 # a printed blank in a run: a slash is one cell, a dash (or a doubled em dash, ——) one cell
 NULL_MARK_RE = re.compile(r"[/／]|[—–]{1,2}|-")
 NULL_CHARS = "/／—–-"

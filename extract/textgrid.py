@@ -501,7 +501,7 @@ def tokens_to_rows(toks: list[Tok], section: str, glued: bool, model=None) -> li
             # an end of row marked by the layout ends the row's values
             runs.append((labels, values))
             labels, values = [], []
-    if values:
+    if values or (glued and labels):
         runs.append((labels, values))
     # classify every label once
     split_runs = [(split_labels(ls, glued), vs) for ls, vs in runs]
@@ -509,10 +509,19 @@ def tokens_to_rows(toks: list[Tok], section: str, glued: bool, model=None) -> li
     preds = model.predict([LabelInput(lt.text, "", section, None) for lt in all_labels]) \
         if all_labels else []
     pred_of = {id(lt): p for lt, p in zip(all_labels, preds)}
+    lab_runs = [([Label(lt, pred_of[id(lt)].best, pred_of[id(lt)].prob) for lt in ls], vs)
+                for ls, vs in split_runs]
+    if glued:
+        lab_runs = [seg for labs, vs in lab_runs for seg in split_empty_rows(labs, vs, section)]
     rows: list[Row] = []
     have_header = False
-    for ls, vs in split_runs:
-        labs = [Label(lt, pred_of[id(lt)].best, pred_of[id(lt)].prob) for lt in ls]
+    for i, (labs, vs) in enumerate(lab_runs):
+        if not vs and not any(_is_row_label(lab, section) for lab in labs):
+            # glued section 四 (rows without labels): a header ending the region with no digits
+            # after it is a row of blank cells
+            if not (section == "四" and i == len(lab_runs) - 1
+                    and any(lab.key.startswith("col.") for lab in labs)):
+                continue
         k = len(labs)
         while k > 0 and not is_header(labs[k - 1], section):
             k -= 1
@@ -527,6 +536,39 @@ def tokens_to_rows(toks: list[Tok], section: str, glued: bool, model=None) -> li
             have_header = True
         rows.append(Row(chain, vs, header or None))
     return rows
+
+
+def _is_row_label(lab: Label, section: str) -> bool:
+    """A label of a row that holds cells (not a header, a group heading or unknown text)."""
+    return (not is_header(lab, section)
+            and lab.key.startswith(spec.TABLE_OF_SECTION[section] + "."))
+
+
+def split_empty_rows(labs: list[Label], values: list[Tok], section: str
+                     ) -> list[tuple[list[Label], list[Tok]]]:
+    """Glued text: a row whose cells were all blank leaves its label right before the next
+    label (规章行政规范性文件656: 规章 printed no digits). A row label followed by a header, or by
+    a row label that is not its own sub-row (（六）其他处理 before 1.申请人…), is a row with no
+    values; so is a row label at the end of a region. The last row label keeps the values."""
+    out = []
+    start = 0
+    for i, lab in enumerate(labs):
+        if not _is_row_label(lab, section):
+            continue
+        nxt = labs[i + 1] if i + 1 < len(labs) else None
+        if nxt is None:
+            if values:
+                break      # the last row label keeps the values
+        elif nxt.key.startswith(lab.key + "."):
+            continue       # a group over its sub-rows
+        elif not (is_header(nxt, section) or nxt.key.startswith("group.")
+                  or _is_row_label(nxt, section)):
+            continue       # unknown text after the label: part of it, not a new row
+        out.append((labs[start:i + 1], []))
+        start = i + 1
+    if start < len(labs) or values:
+        out.append((labs[start:], values))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,7 +889,8 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
             else:
                 share = Counter(cand[j][0] for cand in cands)
                 alts = tuple((v, round(c / len(cands), 4)) for v, c in share.most_common())
-                b.append(_B("", r_at, n_label + j, 1, colspan, run_span, alts))
+                b.append(_B(digitruns.UNDECIDED, r_at, n_label + j, 1, colspan, run_span,
+                            alts))
         if rr.n < width and not glued:
             issues.append(Issue("low_confidence", f"section {section}, row {rr.label!r}: "
                                 f"{rr.n} value(s) where the header has {width} columns; the "

@@ -373,3 +373,19 @@ def test_prose_after_section_four_is_not_a_row(tmp_path):
         "总计0001100000000002023年，因政府信息公开被申请行政复议1件，被提起行政诉讼0件。五、", 0))
     assert [(t.kind, t.text) for t in toks] == [("label", "总计"), ("value", "000110000000000"),
                                                ("label", "五、")]
+
+
+def test_glued_rows_whose_cells_were_all_blank(tmp_path):
+    # synth seed 7 report 15 (glued, blanks printed as nothing): "规章行政规范性文件656" — 规章
+    # printed no digits, so its cells are blank and blanks were dropped (656 is ambiguous, it was
+    # read 6/5/6); section 四's header runs straight into 五、 (a row of blank cells); section 三's
+    # 其他 column is undecided in every row and is still named as ambiguous, not missing
+    rep, truth, rec = _synth(tmp_path, 7, 15)
+    assert rep.layout.text_style == "glued" and rep.blank_style == "blank_some"
+    for c in ("issued", "repealed", "in_force"):
+        assert rec.fields[f"proactive.rules.{c}"] is None
+        assert f"proactive.normative_docs.{c}" not in rec.fields
+    assert all(rec.fields[k] is None for k in truth["fields"] if k.startswith("review_litigation"))
+    ambiguous = {k for i in rec.issues if i.kind == "ambiguous" for k in i.fields}
+    assert "requests.new.other_org" in ambiguous
+    assert _unexplained(rec, truth) == {}
