@@ -60,14 +60,15 @@ class TableGeometry:
 
 # -- step 0: scale ------------------------------------------------------------------------------
 
-def text_height(ink: np.ndarray, default: float = 20.0) -> float:
+def text_height(ink: np.ndarray, default: float = 20.0, limit: int | None = None) -> float:
     """A typical glyph height in pixels: a high percentile of the heights of small components
-    (glyph parts are shorter than glyphs; rulings and blobs are excluded by size)."""
+    (glyph parts are shorter than glyphs; rulings and blobs are excluded by size: ``limit``,
+    by default a 20th of the image's height)."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n <= 1:
         return default
     w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    limit = max(12, ink.shape[0] // 20)
+    limit = limit or max(12, ink.shape[0] // 20)
     keep = (h >= 4) & (h < limit) & (w < limit)
     if keep.sum() < 10:
         return default
@@ -384,7 +385,9 @@ def find_tables(ink: np.ndarray, th: float | None = None) -> tuple[list[TableGeo
     tables = []
     for box in regions:
         x0, y0, x1, y1 = box
-        tth = text_height(rough[y0:y1, x0:x1], default=th)
+        # the size limit is the page's: a 20th of a short table's own height (one row of
+        # figures under its header) is less than a glyph, and would measure glyph parts
+        tth = text_height(rough[y0:y1, x0:x1], default=th, limit=max(12, int(2 * th)))
         g = grid_from_segments(box, hsegs, vsegs, tth)
         g.text_height = tth
         if len(g.cells) >= 2:
