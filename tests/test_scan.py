@@ -327,3 +327,29 @@ def test_a_fax_grade_table_page_of_zeros_is_turned_the_right_way_up(turn):
     assert page.orientation == (360 - turn) % 360
     crops = raster.sample_line_crops(page.image, page.ink)
     assert len(crops) == 8 and engine.upside_down(crops) < 0.2
+
+
+def test_a_short_table_measures_its_text_at_the_pages_scale():
+    """A one-row table (section 四's last row, the carry-over row) is shorter than 20 glyphs:
+    measured against its own height, its glyphs were taken for rulings and its text height came
+    out at glyph parts' size, so its cells were cut up as vertical text."""
+    img = np.full((1200, 900), 255, np.uint8)
+    for k in range(12):   # prose above, setting the page's text height
+        cv2.putText(img, "annual report line", (80, 80 + 40 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    xs, ys = [80, 380, 500, 620, 740], [700, 760]
+    for y in ys:
+        cv2.line(img, (xs[0], y), (xs[-1], y), 0, 2)
+    for x in xs:
+        cv2.line(img, (x, ys[0]), (x, ys[-1]), 0, 2)
+    cv2.putText(img, "carried over", (95, 740), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    for k in range(12):   # the small separate strokes of a printed Chinese label (点, 丶)
+        cv2.rectangle(img, (100 + 22 * k, 748), (104 + 22 * k, 753), 0, -1)
+    for x in xs[1:-1]:
+        cv2.putText(img, "1", (x + 50, 742), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    tables, steps = tablegrid.find_tables(raster.ink_mask(img))
+    assert len(tables) == 1
+    t = tables[0]
+    assert abs(t.text_height - steps["text_height"]) <= 0.25 * steps["text_height"]
+    for gc in t.cells[1:]:
+        lines = tablegrid.cell_lines(steps["text_ink"], gc.box, t.text_height)
+        assert len(lines) == 1     # the "1", whole
