@@ -40,7 +40,10 @@ from .model import Cell, Grid, Issue
 SECTION_HEADINGS = {
     "二": re.compile(r"二\s*[、.．,，]\s*主动公开(?:政府)?信息(?:情况)?"),
     "三": re.compile(r"三\s*[、.．,，]\s*收到和处理(?:政府)?信息公开申请(?:情况)?"),
-    "四": re.compile(r"四\s*[、.．,，]\s*[^。\n]{0,20}?行政复议[^。\n]{0,12}?行政诉讼(?:的)?(?:情况)?"),
+    # (no digits or 、 before 行政复议: in glued text the row 四、结转下年度继续办理11 runs into the
+    # heading 四、政府信息公开行政复议…)
+    "四": re.compile(r"四\s*[、.．,，]\s*[^。\n、\d]{0,20}?行政复议[^。\n]{0,12}?行政诉讼(?:的)?"
+                    r"(?:情况)?"),
 }
 END_HEADING = re.compile(r"五\s*[、.．,，]\s*[^\d\s]{0,4}(?:存在的?主要问题|存在问题|主要问题|问题)")
 
@@ -257,6 +260,20 @@ def _depth0(text: str, chars: str) -> list[int]:
     return out
 
 
+def _known_label(text: str) -> bool:
+    """The text is one of the template's labels (numbering allowed in front)."""
+    n, _ = _norm(text)
+    m = _NUMBERING.match(n)
+    if m:
+        n = n[m.end():]
+    return n in _lexicon_set() or bool(_ARTICLE.fullmatch(n) or _NOTE.fullmatch(n))
+
+
+@lru_cache(maxsize=1)
+def _lexicon_set() -> frozenset:
+    return frozenset(lexicon())
+
+
 def drop_prose(toks: list[Tok]) -> list[Tok]:
     """Remove the sentences of prose that a table region holds (the sentence after section 四's
     table: "2023年，因政府信息公开被申请行政复议1件，被提起行政诉讼0件。"). A sentence ends with a
@@ -276,7 +293,18 @@ def drop_prose(toks: list[Tok]) -> list[Tok]:
                 _COUNTER.match(after) or _depth0(out[k - 2].text, "，；")):
             after = out[k - 2].text
             k -= 2
-        del out[k:]
+        if k < len(out):
+            # the sentence's first label may start with the table's own labels (glued text:
+            # "…尚未审结总计2023年，因…"): those stay, up to the first text the template lacks
+            first = out[k]
+            segs = split_labels([first], glued=True)
+            known = 0
+            while known < len(segs) and _known_label(segs[known].text):
+                known += 1
+            del out[k:]
+            if known:
+                out.append(Tok("label", first.text[:segs[known - 1].end - first.start],
+                               first.start, segs[known - 1].end))
         rest = t.text[p + 1:]
         if rest.strip():
             lead = len(rest) - len(rest.lstrip())
@@ -539,9 +567,11 @@ def tokens_to_rows(toks: list[Tok], section: str, glued: bool, model=None) -> li
 
 
 def _is_row_label(lab: Label, section: str) -> bool:
-    """A label of a row that holds cells (not a header, a group heading or unknown text)."""
-    return (not is_header(lab, section)
-            and lab.key.startswith(spec.TABLE_OF_SECTION[section] + "."))
+    """A label of a row that holds cells: not a header or a group heading, and classified as a
+    row of the section's table or numbered like one (（3）其他 the classifier may not know)."""
+    return (not is_header(lab, section) and not lab.key.startswith("group.")
+            and (lab.key.startswith(spec.TABLE_OF_SECTION[section] + ".")
+                 or label_level(lab.text) is not None))
 
 
 def split_empty_rows(labs: list[Label], values: list[Tok], section: str
@@ -556,9 +586,14 @@ def split_empty_rows(labs: list[Label], values: list[Tok], section: str
         if not _is_row_label(lab, section):
             continue
         nxt = labs[i + 1] if i + 1 < len(labs) else None
+        lv = label_level(lab.text)
+        nlv = label_level(nxt.text) if nxt is not None else None
         if nxt is None:
             if values:
                 break      # the last row label keeps the values
+        elif lv is not None and nlv is not None:
+            if nlv > lv:
+                continue   # numbered sub-rows follow: a group
         elif nxt.key.startswith(lab.key + "."):
             continue       # a group over its sub-rows
         elif not (is_header(nxt, section) or nxt.key.startswith("group.")

@@ -389,3 +389,25 @@ def test_glued_rows_whose_cells_were_all_blank(tmp_path):
     ambiguous = {k for i in rec.issues if i.kind == "ambiguous" for k in i.fields}
     assert "requests.new.other_org" in ambiguous
     assert _unexplained(rec, truth) == {}
+
+
+def test_glued_section_four_heading_and_closing_sentence(tmp_path):
+    # synth seed 3 report 27 (glued, every blank printed as nothing): the row
+    # "四、结转下年度继续办理11" runs into the heading "四、政府信息公开行政复议、行政诉讼情况" (it was
+    # taken for the heading), and section 四's header runs into the closing sentence
+    # ("…尚未审结总计2023年，因…0件。"), whose first label must not take the header with it
+    rep, truth, rec = _synth(tmp_path, 3, 27)
+    assert rep.layout.text_style == "glued"
+    assert rec.fields["requests.carried_forward.total"] == truth["fields"][
+        "requests.carried_forward.total"] == 1
+    assert all(rec.fields[k] is None for k in truth["fields"] if k.startswith("review_litigation"))
+    assert _unexplained(rec, truth) == {}
+
+
+def test_glued_numbered_sibling_rows_without_digits(tmp_path):
+    # synth seed 9 report 3: "（2）申请人逾期未按收费通知…（3）其他（七）总计11": rows (2) and (3) print
+    # nothing; numbered siblings end a row even where the classifier does not know the label
+    rep, truth, rec = _synth(tmp_path, 9, 3)
+    for c in ("natural_person", "total"):
+        assert rec.fields[f"requests.other.no_fee.{c}"] is None
+    assert rec.fields["requests.total.total"] == truth["fields"]["requests.total.total"]
