@@ -110,17 +110,40 @@ def _prov_get(prov, name, default=None):
     return default
 
 
+def confirmed_by_arithmetic(fields: dict, min_rules: int = 2) -> dict[str, int]:
+    """Numbers that at least ``min_rules`` rules of the template check and that no broken rule
+    names: key -> the number of rules that hold over it.
+
+    A misread digit breaks every rule it is in, unless another misread makes up the difference
+    in each of them; in a row sum and a column sum at once that takes three more misreads in a
+    rectangle. Such a number is not doubtful whatever its OCR score. A null (a printed blank)
+    is never confirmed: it counts as 0 in a sum, so the rules cannot tell it from a 0.
+    """
+    holding: dict[str, int] = {}
+    broken: set[str] = set()
+    for rule in spec.rules_for(fields):
+        if spec.rule_holds(rule, fields):
+            for k in set(rule.fields):
+                holding[k] = holding.get(k, 0) + 1
+        else:
+            broken.update(rule.fields)
+    return {k: n for k, n in holding.items()
+            if n >= min_rules and k not in broken and fields.get(k) is not None}
+
+
 def confidence_issues(record: Record, read_threshold: float = LOW_READ_CONFIDENCE,
                       label_threshold: float = LOW_LABEL_CONFIDENCE) -> list[Issue]:
     """``low_confidence`` issues: doubtful readings and doubtful labels, one issue for each cause.
 
     A reading is doubtful when its confidence is below ``read_threshold`` (unless the arithmetic
-    proved and corrected it: the ``corrected`` issue names it) or when a cell held text that is
+    proved and corrected it: the ``corrected`` issue names it; or two or more rules that hold
+    check it: ``confirmed_by_arithmetic``, noted in its provenance) or when a cell held text that is
     neither a number nor a blank (the number parser gave up and the value is null).
     """
     low_read: dict[str, float] = {}
     unreadable: dict[str, str] = {}
     low_label: dict[str, float] = {}
+    confirmed = confirmed_by_arithmetic(record.fields)
     for key, prov in record.provenance.items():
         if key not in record.fields:
             continue
@@ -130,7 +153,11 @@ def confidence_issues(record: Record, read_threshold: float = LOW_READ_CONFIDENC
         corrected = isinstance(prov, Provenance) and "corrected" in prov.extra or \
             isinstance(prov, dict) and "corrected" in prov
         if rc is not None and rc < read_threshold and not corrected:
-            low_read[key] = round(float(rc), 4)
+            if key in confirmed:
+                if isinstance(prov, Provenance):
+                    prov.extra["confirmed"] = f"arithmetic: {confirmed[key]} rules hold"
+            else:
+                low_read[key] = round(float(rc), 4)
         if record.fields[key] is None and text and not is_null_text(text) \
                 and not looks_numeric(text):
             unreadable[key] = text

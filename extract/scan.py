@@ -48,7 +48,8 @@ HEADING_REACH = 5   # with --tables-only, the heading is looked for this many te
 PIECE_GAP = 2.5     # a gap this many line heights wide splits a prose line into pieces
 TALL_BAND = 2.6     # a band of prose rows taller than this many text heights holds several lines
 MIN_IMAGE_SHARE = 0.05   # an image this share of a text page may be a pasted table: OCR'd
-STROKE_READINGS = set("0123456789一二三E|lI-—_/")   # what a lone "/" or "—" gets read as
+STROKE_READINGS = set("0123456789一二三E|lI-—_/Vv\\ノ丿")   # what a lone "/" or "—" gets read as
+MARK_CONFIDENCE = 0.95   # a blank's mark ("/", "—") found by its shape (stroke_mark)
 PAD_H = 0.1         # white margin left and right of a line crop, in text heights
 REPORT_WORDS = ("信息公开", "年度报告", "政府信息", "依申请", "主动公开", "行政复议")
 
@@ -172,12 +173,15 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
     readings = engine.recognize(crops) if crops else []
     t3 = time.perf_counter()
 
-    # a lone stroke printed for a blank ("/", "—"), which the recogniser doubts: by its shape
+    # a lone stroke printed for a blank ("/", "—"), which the recogniser doubts: by its shape.
+    # The shape test is strict (one thin straight stroke, leaning as the mark does: no digit
+    # passes it), so a mark it finds is as sure as a clear reading: MARK_CONFIDENCE
     for i, r in enumerate(readings):
         if len(r.text) <= 2 and r.score < 0.95 and all(ch in STROKE_READINGS for ch in r.text):
             mark = stroke_mark(crops[i])
-            if mark and mark != r.text:
-                readings[i] = Reading(mark, r.score, ((r.text, r.score),) + r.alternatives)
+            if mark:
+                alts = r.alternatives if mark == r.text else ((r.text, r.score),) + r.alternatives
+                readings[i] = Reading(mark, max(r.score, MARK_CONFIDENCE), alts)
     page_tables = []
     by_table: dict[int, list[Cell]] = {i: [] for i in range(len(tables))}
     for ti, ci, idx in plan:
