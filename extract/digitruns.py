@@ -296,6 +296,28 @@ def solve_rows(rows: list[RunRow], fixed: dict[str, object]) -> tuple[list[list[
     return alive, False
 
 
+def apply_evidence(rows: list[RunRow], alive: list[list[int]],
+                   stated: dict[str, tuple[float, str]]) -> tuple[list[list[int]], dict]:
+    """Narrow the rows the arithmetic left with several splits to the splits that agree with
+    the figures the report's prose states (``stated``: key -> (value, words); a blank cell
+    agrees with 0). A figure that no split agrees with is not used (the prose may contradict
+    the table). Returns (surviving indices per row, row index -> the words used)."""
+    out = [list(a) for a in alive]
+    used: dict[int, list[str]] = {}
+    for ri, r in enumerate(rows):
+        if len(out[ri]) < 2:
+            continue
+        hits = [(ci, stated[k]) for ci, k in enumerate(r.keys) if k and k in stated]
+        if not hits:
+            continue
+        keep = [i for i in out[ri]
+                if all((_value(r.candidates[i][ci][0]) or 0) == v for ci, (v, _) in hits)]
+        if keep and len(keep) < len(out[ri]):
+            out[ri] = keep
+            used[ri] = [w for _, (_, w) in hits]
+    return out, used
+
+
 # ---------------------------------------------------------------------------------------------
 # The record side: ambiguous cells are left out, with an issue; resolved runs get provenance.
 
@@ -330,6 +352,19 @@ def finish_record(doc: Document, record: Record) -> None:
                 prov.extra["run"] = r["text"]
                 prov.extra["split"] = list(r["chosen"])
                 break
+    for r in runs:
+        if r.get("evidence"):
+            s, e = r["span"]
+            keys = sorted(k for k, p in record.provenance.items()
+                          if getattr(p, "span", None) and s <= p.span[0] and p.span[1] <= e)
+            decided = "decided" if r.get("chosen") is not None else "narrowed"
+            record.issues.append(Issue(
+                "low_confidence", f"row {r['label']!r}: the glued digits {r['text']!r} fit the "
+                f"template's arithmetic in several ways; the report's prose "
+                f"({'; '.join(r['evidence'])}) {decided} the split"
+                + (f" {'/'.join(r['chosen'])}" if r.get("chosen") else ""),
+                fields=keys or [], stage="ingest", extra={"run": r["text"],
+                                                         "evidence": list(r["evidence"])}))
     for span, keys in ambiguous.items():
         run = by_span[span]
         cands = run["candidates"]

@@ -771,9 +771,11 @@ class _B:
                     confidence=1.0, span=self.span, alternatives=self.alternatives)
 
 
-def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=None
-                 ) -> tuple[Grid, list[Issue], list[dict]]:
-    """Lay the rows out as a grid; split value runs; returns (grid, issues, digit runs)."""
+def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=None,
+                 evidence=None) -> tuple[Grid, list[Issue], list[dict]]:
+    """Lay the rows out as a grid; split value runs; returns (grid, issues, digit runs).
+    ``evidence(keys)`` gives the figures the report's prose states for some of the provisional
+    field keys (key -> (value, words)), used only where the arithmetic leaves several splits."""
     model = model or load_default()
     issues: list[Issue] = []
     table = spec.TABLE_OF_SECTION[section]
@@ -845,6 +847,16 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
         issues.append(Issue("arithmetic", f"section {section}: no split of the glued digit runs "
                             "satisfies every rule of the template; only each row's own total was "
                             "used to split them", stage="ingest"))
+    # the prose's figures, where the arithmetic leaves several splits (then the arithmetic again,
+    # with the narrowed rows)
+    said: dict[int, list[str]] = {}
+    if evidence is not None and any(len(a) > 1 for a in alive):
+        stated = evidence({k for rr in run_rows for k in rr.keys if k})
+        narrowed, said = digitruns.apply_evidence(run_rows, alive, stated)
+        if said:
+            for ri, keep in enumerate(narrowed):
+                run_rows[ri].candidates = [run_rows[ri].candidates[i] for i in keep]
+            alive, _ = digitruns.solve_rows(run_rows, {})
 
     # build the cells
     b: list[_B] = []
@@ -913,6 +925,8 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
                                "label": rr.label, "n": rr.n,
                                "candidates": [[c[0] for c in cand] for cand in cands],
                                "chosen": [c[0] for c in chosen] if chosen else None})
+            if i in said:
+                digit_runs[-1]["evidence"] = said[i]
         for j in range(rr.n):
             vals = {cand[j][0] for cand in cands}
             colspan = 1
@@ -1005,8 +1019,10 @@ def is_glued(text: str, start: int, end: int) -> bool:
     return len(lines) <= 3 or glued / len(lines) > 0.5
 
 
-def text_to_grids(text: str, model=None) -> tuple[list[Grid], list[Issue], list[dict]]:
-    """Every statistical table of a scraped text as a grid; plus issues and the digit runs."""
+def text_to_grids(text: str, model=None, evidence=None
+                  ) -> tuple[list[Grid], list[Issue], list[dict]]:
+    """Every statistical table of a scraped text as a grid; plus issues and the digit runs.
+    ``evidence``: see ``rows_to_grid`` (the web ingester passes the prose's figures)."""
     model = model or load_default()
     grids, issues, runs = [], [], []
     for section, start, end in text_to_sections(text):
@@ -1015,7 +1031,7 @@ def text_to_grids(text: str, model=None) -> tuple[list[Grid], list[Issue], list[
         rows = tokens_to_rows(toks, section, glued, model)
         if not rows:
             continue
-        grid, iss, dr = rows_to_grid(rows, section, text, glued, model)
+        grid, iss, dr = rows_to_grid(rows, section, text, glued, model, evidence)
         if grid.cells:
             grids.append(grid)
         issues += iss

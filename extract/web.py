@@ -178,10 +178,40 @@ def _signature_as_hints(meta: dict) -> None:
 # Text
 
 
+def prose_evidence(path: Path, text: str):
+    """``evidence(keys)`` for ``textgrid.text_to_grids``: the figures the text's prose states
+    (``extract.narrative``) that name exactly one of ``keys`` -> (value, words). Read once, on
+    first use; a figure stated twice with different values is not used."""
+    from types import SimpleNamespace
+
+    from . import narrative
+
+    figures: list = []
+
+    def evidence(keys: set[str]) -> dict[str, tuple[float, str]]:
+        if not figures:
+            figures.append(narrative.extract_figures(
+                Document(str(path), "text", [], text=text, pages=None)))
+        probe = SimpleNamespace(report={}, fields=dict.fromkeys(keys))
+        stated: dict[str, tuple[float, str]] = {}
+        clash: set[str] = set()
+        for f in figures[0]:
+            alts = narrative.table_fields(f.kind, probe)
+            if len(alts) != 1 or len(alts[0]) != 1:
+                continue
+            k = alts[0][0]
+            if k in stated and stated[k][0] != f.value:
+                clash.add(k)
+            stated.setdefault(k, (f.value, f.text))
+        return {k: v for k, v in stated.items() if k not in clash}
+
+    return evidence
+
+
 def ingest_text(path: Path, options: Options) -> Document:
     text, enc, issues = read_text(path, options=options)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    grids, more, runs = textgrid.text_to_grids(text)
+    grids, more, runs = textgrid.text_to_grids(text, evidence=prose_evidence(path, text))
     issues += more
     meta = text_hints(text)
     meta["encoding"] = enc

@@ -384,7 +384,12 @@ def test_glued_rows_whose_cells_were_all_blank(tmp_path):
     assert rep.layout.text_style == "glued" and rep.blank_style == "blank_some"
     for c in ("issued", "repealed", "in_force"):
         assert rec.fields[f"proactive.rules.{c}"] is None
-        assert f"proactive.normative_docs.{c}" not in rec.fields
+    # "656" fits 6/5/6, 6//56, 65//6 ... ; the prose (废止0件, 现行有效56件) leaves 6//56, and an
+    # issue says that the prose, not the arithmetic, decided it
+    assert [rec.fields[f"proactive.normative_docs.{c}"] for c in ("issued", "repealed",
+                                                                  "in_force")] == [6, None, 56]
+    said = next(i for i in rec.issues if i.kind == "low_confidence" and "prose" in i.message)
+    assert "proactive.normative_docs.in_force" in said.fields and said.extra["run"] == "656"
     assert all(rec.fields[k] is None for k in truth["fields"] if k.startswith("review_litigation"))
     ambiguous = {k for i in rec.issues if i.kind == "ambiguous" for k in i.fields}
     assert "requests.new.other_org" in ambiguous
@@ -411,3 +416,19 @@ def test_glued_numbered_sibling_rows_without_digits(tmp_path):
     for c in ("natural_person", "total"):
         assert rec.fields[f"requests.other.no_fee.{c}"] is None
     assert rec.fields["requests.total.total"] == truth["fields"]["requests.total.total"]
+
+
+def test_prose_evidence_narrows_only_where_a_split_agrees():
+    keys = ["proactive.normative_docs.issued", "proactive.normative_docs.repealed",
+            "proactive.normative_docs.in_force"]
+    rr = _row("3247", 3, keys)
+    alive, _ = digitruns.solve_rows([rr], {})
+    assert len(alive[0]) == 3                          # 3/2/47, 3/24/7, 32/4/7: no rule
+    stated = {"proactive.normative_docs.in_force": (47, "现行有效47件")}
+    narrowed, used = digitruns.apply_evidence([rr], alive, stated)
+    assert [[rr.candidates[i][k][0] for k in range(3)] for i in narrowed[0]] == [["3", "2", "47"]]
+    assert used == {0: ["现行有效47件"]}
+    # a figure no split agrees with (the prose contradicts the table) is not used
+    narrowed, used = digitruns.apply_evidence(
+        [rr], alive, {"proactive.normative_docs.in_force": (50, "现行有效50件")})
+    assert narrowed == alive and used == {}
