@@ -130,14 +130,17 @@ def main() -> int:
             per_row: dict[str, Counter] = defaultdict(Counter)
             failed = []
             silent_docs = []
+            if kind == "docx":
+                for truth_path in sorted(out.glob("*.truth.json")):
+                    synth = json.loads(truth_path.read_text("utf-8"))["synth"]
+                    name = truth_path.name[:-len(".truth.json")]
+                    write_docx(synth["seed"], synth["index"], out / (name + ".docx"))
             t0 = time.perf_counter()
             for truth_path in sorted(out.glob("*.truth.json")):
                 truth = json.loads(truth_path.read_text("utf-8"))
                 name = truth_path.name[:-len(".truth.json")]
                 doc = out / (name + SUFFIX[kind])
                 layout = truth["synth"]["layout"]
-                if kind == "docx":
-                    write_docx(truth["synth"]["seed"], truth["synth"]["index"], doc)
                 try:
                     rec = extract_file(doc).to_dict()
                     status = rec.get("status")
