@@ -17,6 +17,7 @@ Shared by every input kind (see ``docs/grid.md``). For each grid:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ def cell_kind(cell: Cell) -> str:
     t = numbers.normalise(cell.text)
     if not t:
         return "blank"
+    if cell.rowspan > 1 and cell.colspan > 1 and not any(ch.isdigit() for ch in t):
+        # the corner over the row labels and under the column headers: a diagonal rule drawn
+        # across it, or a speck on a poor scan, reads as a mark, but no value spans a block
+        return "blank" if len(t) <= 3 and not any(ch.isalnum() for ch in t) else "text"
     if numbers.looks_numeric(cell.text):
         return "numeric"
     if len(t) <= 3 and not any(ch.isalnum() for ch in t):
@@ -399,7 +404,82 @@ def label_grid(grid: Grid, model):
     contexts = group_contexts(dense, kinds, labels, vcols)
     if contexts:
         labels = classify_cells(grid, dense, kinds, vcols, model, contexts)
+    resolve_by_order(grid, dense, kinds, vcols, labels)
     return dense, kinds, vcols, labels
+
+
+def template_orders(table: str) -> list[tuple[str, ...]]:
+    """The row keys of ``table`` in printed order, one tuple per way the templates print it
+    (2019, 2021; for section 三, 其他处理 as one row or as three)."""
+    if table == "requests":
+        return [tuple(f"requests.{r}" for r in spec.request_rows(split)) for split in (False, True)]
+    cats = [c for c in spec.categories() if c.table == table]
+    return [tuple(c.key for c in cats if t in c.templates) for t in spec.TEMPLATES]
+
+
+CONFLICT = "conflict"
+
+
+def resolve_by_order(grid: Grid, dense, kinds, vcols, labels: dict[int, Labelled]) -> None:
+    """Row labels the classifier was unsure of, settled where the template's row order agrees.
+
+    A poor scan garbles a label ("7、馬于行政抗注案") so that the classifier's best guess falls
+    under its threshold. The template prints its rows in a fixed order: when the rows labelled
+    with certainty above and below such a row leave exactly one template row for its place, and
+    that row is the classifier's best guess, the two agree and the guess is taken (its
+    probability stays what the classifier gave, so a weak label is still flagged). A guess the
+    position does not confirm stays unknown.
+    """
+    table = spec.TABLE_OF_SECTION.get(grid.section or "")
+    if table not in ("requests", "proactive"):
+        return
+    leaves: list[Labelled] = []   # the row label of each data row, top to bottom
+    seen: set[int] = set()
+    for row in dense:
+        if not any(c is not None and k in vcols and kinds[id(c)] == "numeric"
+                   for k, c in enumerate(row)):
+            continue
+        chain = [labels.get(id(c)) for k, c in enumerate(row)
+                 if k not in vcols and c is not None and kinds[id(c)] == "text"]
+        chain = [x for x in chain if x is not None and x.kind == "row"]
+        if chain and id(chain[-1].cell) not in seen:
+            seen.add(id(chain[-1].cell))
+            leaves.append(chain[-1])
+    if not any(lb.key == "unknown" for lb in leaves):
+        return
+    known = [lb.key if lb.key.startswith(table + ".") else None for lb in leaves]
+
+    def fits(order):
+        idx = [order.index(k) for k in known if k is not None and k in order]
+        return len(idx) == sum(k is not None for k in known) and idx == sorted(set(idx))
+
+    orders = [o for o in template_orders(table) if fits(o)]
+    if not orders:
+        return
+
+    def place(order, i):
+        """The template row that the certain rows around leaf ``i`` leave for it, or None."""
+        places = set()
+        for step in (-1, 1):   # the nearest certain row each way, and how far it is
+            j = i + step
+            while 0 <= j < len(leaves) and known[j] is None:
+                j += step
+            if 0 <= j < len(leaves):
+                places.add(order.index(known[j]) - step * abs(j - i))
+        if len(places) > 1:
+            return CONFLICT   # this order has another number of rows between them
+        t = places.pop() if places else -1
+        return order[t] if 0 <= t < len(order) else None
+
+    for i, lb in enumerate(leaves):
+        if lb.key != "unknown" or not lb.pred.best.startswith(table + "."):
+            continue
+        # every template order that fits the certain rows must leave the same row here
+        found = {place(order, i) for order in orders} - {CONFLICT}
+        key = found.pop() if len(found) == 1 else None
+        if key is not None and key == lb.pred.best and key not in known:
+            lb.pred = dataclasses.replace(lb.pred, key=key)
+            known[i] = key
 
 
 def slots_to_record(slots: list[Slot], record: Record) -> None:

@@ -1,0 +1,54 @@
+"""Row labels settled by the template's row order (extract.assemble.resolve_by_order).
+
+A fax-grade scan garbles labels: "7、属于行政执法案卷" came out as "7、馬于行政抗注案", which the
+classifier's best guess gets right but under its threshold. The grids here are built as the scan
+path builds them, with the shipped classifier; the garbled labels are real OCR readings of a
+generated severity-4 scan.
+"""
+
+from extract import assemble
+from extract.classifier import load_default
+from extract.model import Cell, Grid
+
+HEAD = ["", "", "自然人", "总计"]
+
+
+def grid_of(rows: list[tuple[str, str]]) -> Grid:
+    cells = [Cell(t, 0, k) for k, t in enumerate(HEAD) if t]
+    for r, (group, label) in enumerate(rows, start=1):
+        cells += [Cell(group, r, 0), Cell(label, r, 1), Cell("0", r, 2), Cell("0", r, 3)]
+    return Grid(cells, section="三", source_kind="pdf-scan")
+
+
+def leaf_keys(grid: Grid) -> list[str]:
+    dense, kinds, vcols, labels = assemble.label_grid(grid, load_default())
+    return [labels[id(row[1])].key for row in dense[1:]]
+
+
+DENIED = "（三）不予公开"
+
+
+def test_a_garbled_label_in_its_place_is_taken_when_the_classifier_agrees():
+    rows = [(DENIED, "6、属于四类过程信息"), (DENIED, "7、馬于行政抗注案"),
+            (DENIED, "8、属于行政查询事项")]
+    model = load_default()
+    from extract.classifier import LabelInput
+    pred = model.predict([LabelInput("7、馬于行政抗注案", DENIED, "三", "row")])[0]
+    assert pred.key == "unknown" and pred.best == "requests.denied.enforcement_file"
+    assert leaf_keys(grid_of(rows)) == ["requests.denied.process_info",
+                                        "requests.denied.enforcement_file",
+                                        "requests.denied.admin_query"]
+
+
+def test_a_garbled_label_stays_unknown_where_the_rows_around_it_leave_no_single_place():
+    # two rows of the template (7 and 8) between 6 and 1 of (四), but only one row printed
+    rows = [(DENIED, "6、属于四类过程信息"), (DENIED, "7、馬于行政抗注案"),
+            ("（四）无法提供", "1、本机关不掌握相关政府信息")]
+    assert leaf_keys(grid_of(rows))[1] == "unknown"
+
+
+def test_the_place_must_agree_with_the_classifiers_guess():
+    # in the place of 8、属于行政查询事项, a garbled 7: the guess and the place disagree
+    rows = [(DENIED, "6、属于四类过程信息"), (DENIED, "7、属于行政执法案卷"),
+            (DENIED, "7、馬于行政抗注案"), ("（四）无法提供", "1、本机关不掌握相关政府信息")]
+    assert leaf_keys(grid_of(rows))[2] == "unknown"
