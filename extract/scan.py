@@ -207,9 +207,10 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
                 break
         page_tables.append(PageTable(page.number, t, by_table[ti], heading, other,
                                      starts_at_top=ti == 0 and not _content_between(
-                                         text_ink, 0, top, tables),
+                                         text_ink, 0, top, tables, steps["text_height"]),
                                      ends_at_foot=ti == len(tables) - 1 and not _content_between(
-                                         text_ink, bottom, text_ink.shape[0], tables)))
+                                         text_ink, bottom, text_ink.shape[0], tables,
+                                         steps["text_height"])))
     seconds = {"grid": t1 - t0, "crops": t2 - t1, "recognise": t3 - t2,
                "cells_read": sum(len(i) > 0 for _, _, i in plan), "cells": len(plan),
                "prose_lines": len(prose_boxes)}
@@ -277,9 +278,11 @@ def _cell(gc: tablegrid.GridCell, readings: list[Reading], page: raster.Prepared
                 confidence=round(float(conf), 4), engine="rapidocr", alternatives=alts)
 
 
-def _content_between(text_ink: np.ndarray, top: int, bottom: int, tables) -> bool:
+def _content_between(text_ink: np.ndarray, top: int, bottom: int, tables,
+                     th: float = 20.0) -> bool:
     """Whether a page holds a full-width text line between two heights (page numbers and
-    running heads are short, so they do not count)."""
+    running heads are short, so they do not count; nor do specks of a poor scan, which would
+    stretch a page number's band across the page)."""
     if bottom - top < 4:
         return False
     sub = text_ink[top:bottom].copy()
@@ -288,6 +291,12 @@ def _content_between(text_ink: np.ndarray, top: int, bottom: int, tables) -> boo
         a, b = max(y0, top) - top, min(y1, bottom) - top
         if b > a:
             sub[a:b, :] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    if n > 1:
+        small = np.zeros(n, bool)
+        small[1:] = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) \
+            < max(3, 0.2 * th)
+        sub[small[labels]] = 0
     for a, b in raster.text_line_bands(sub):
         cols = np.nonzero((sub[a:b] > 0).any(axis=0))[0]
         if len(cols) and cols[-1] - cols[0] > 0.3 * sub.shape[1]:

@@ -353,3 +353,18 @@ def test_a_short_table_measures_its_text_at_the_pages_scale():
     for gc in t.cells[1:]:
         lines = tablegrid.cell_lines(steps["text_ink"], gc.box, t.text_height)
         assert len(lines) == 1     # the "1", whole
+
+
+def test_specks_beside_a_page_number_are_not_a_line_of_text_below_a_table():
+    """A fax-grade page: the table ends, then only the page number and specks of dirt. The
+    specks stretched the page number's band across the page, the table seemed to be followed by
+    prose, and its continuation on the next page was taken for a new table without headers."""
+    ink = np.zeros((400, 1200), np.uint8)
+    cv2.putText(ink, "- 2 -", (560, 320), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
+    rng = np.random.default_rng(4)
+    for x, y in zip(rng.integers(0, 1200, 60), rng.integers(300, 330, 60)):
+        ink[y:y + 2, x:x + 2] = 255
+    assert not scan._content_between(ink, 200, 400, [], th=20.0)
+    cv2.putText(ink, "the report goes on with a line of prose across the page", (80, 250),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
+    assert scan._content_between(ink, 200, 400, [], th=20.0)
