@@ -392,6 +392,12 @@ def label_grid(grid: Grid, model):
     dense = grid.dense()
     kinds = {id(c): cell_kind(c) for c in grid.cells}
     vcols = value_columns(dense, kinds)
+    if grid.section_assumed:
+        # no heading was read above it: its own labels, read with no section in mind, overrule
+        # the section in force when they point to another (a garbled 四、… heading)
+        assumed, grid.section = grid.section, None
+        own = infer_section(classify_cells(grid, dense, kinds, vcols, model))
+        grid.section = own if own and own != assumed else assumed
     labels = classify_cells(grid, dense, kinds, vcols, model)
     if grid.section is None:
         grid.section = infer_section(labels)

@@ -55,12 +55,15 @@ class Grid:
 
     ``section`` is the report section the table belongs to (``"二"``, ``"三"`` or ``"四"``), or
     ``None`` if the finder could not tell; ``pages`` lists the pages it spans.
+    ``section_assumed`` says that no heading was read above the table: its section is the one
+    in force from an earlier table, which the labels may overrule (a heading garbled by OCR).
     """
 
     cells: list[Cell]
     section: str | None = None
     source_kind: str = "pdf-text"
     pages: tuple[int, ...] = ()
+    section_assumed: bool = False
 
     @property
     def n_rows(self) -> int:

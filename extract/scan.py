@@ -368,7 +368,8 @@ def pages_to_grids(results: list[PageResult], source_kind: str) -> list[Grid]:
                 elif t.heading_other:
                     section = None
                 parts.append([t])
-                grids.append(Grid([], section=section, source_kind=source_kind))
+                grids.append(Grid([], section=section, source_kind=source_kind,
+                                  section_assumed=not t.heading and section is not None))
             prev = t
     for grid, group in zip(grids, parts):
         grid.cells = _stack(group)

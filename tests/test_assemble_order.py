@@ -52,3 +52,27 @@ def test_the_place_must_agree_with_the_classifiers_guess():
     rows = [(DENIED, "6、属于四类过程信息"), (DENIED, "7、属于行政执法案卷"),
             (DENIED, "7、馬于行政抗注案"), ("（四）无法提供", "1、本机关不掌握相关政府信息")]
     assert leaf_keys(grid_of(rows))[2] == "unknown"
+
+
+def review_grid(**kw) -> Grid:
+    """Section 四 as the 2021 template prints it, the heading above it unread."""
+    cols = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+    cells = [Cell("行政复议", 0, 0, colspan=5), Cell("行政诉讼", 0, 5, colspan=10),
+             Cell("未经复议直接起诉", 1, 5, colspan=5), Cell("复议后起诉", 1, 10, colspan=5)]
+    cells += [Cell(t, 1, k, rowspan=2) for k, t in enumerate(cols)]
+    cells += [Cell(t, 2, 5 + k) for k, t in enumerate(cols)]
+    cells += [Cell(t, 2, 10 + k) for k, t in enumerate(cols)]
+    cells += [Cell(str(k % 3), 3, k) for k in range(15)]
+    return Grid(cells, source_kind="pdf-scan", **kw)
+
+
+def test_a_table_whose_heading_was_not_read_takes_the_section_its_labels_show():
+    grid = review_grid(section="三", section_assumed=True)
+    dense, kinds, vcols, labels = assemble.label_grid(grid, load_default())
+    assert grid.section == "四"
+    slots = assemble.cells_to_fields(grid, dense, kinds, labels, vcols, [])
+    assert len(slots) == 15 and {s.key.split(".")[0] for s in slots} == {"review_litigation"}
+    # a section read from a heading is not overruled
+    grid = review_grid(section="三")
+    assemble.label_grid(grid, load_default())
+    assert grid.section == "三"
