@@ -96,6 +96,14 @@ def classify_cells(grid: Grid, dense, kinds, vcols, model,
     label of row-label cells whose group is not printed right beside them."""
     numeric_rows = {r for r, row in enumerate(dense)
                     if any(c is not None and kinds[id(c)] == "numeric" for c in row)}
+    # a row whose value slots are all blank (a row of the template the report left empty) has
+    # its labels in row-label place too: 3、其他 under （六）其他处理 with nothing in it
+    blank_rows = {r for r, row in enumerate(dense)
+                  if vcols and r not in numeric_rows
+                  and all(row[k] is None or kinds[id(row[k])] == "blank" for k in vcols
+                          if k < len(row))
+                  and any(row[k] is not None and kinds[id(row[k])] == "text"
+                          for k in range(min(vcols)))}
     inputs, cells, guessed = [], [], []
     seen: set[int] = set()
     for r, row in enumerate(dense):
@@ -109,7 +117,7 @@ def classify_cells(grid: Grid, dense, kinds, vcols, model,
             # header even over a column whose values are all blank
             in_vcols = in_vcols or (bool(vcols) and c.col > min(vcols))
             rows = set(range(c.row, c.row + c.rowspan))
-            if rows & numeric_rows and not in_vcols:
+            if rows & (numeric_rows | blank_rows) and not in_vcols:
                 kind = "row"
             elif in_vcols and not rows & numeric_rows:
                 kind = "column"
@@ -442,13 +450,13 @@ def resolve_by_order(grid: Grid, dense, kinds, vcols, labels: dict[int, Labelled
     leaves: list[Labelled] = []   # the row label of each data row, top to bottom
     seen: set[int] = set()
     for row in dense:
-        if not any(c is not None and k in vcols and kinds[id(c)] == "numeric"
-                   for k, c in enumerate(row)):
-            continue
         chain = [labels.get(id(c)) for k, c in enumerate(row)
                  if k not in vcols and c is not None and kinds[id(c)] == "text"]
         chain = [x for x in chain if x is not None and x.kind == "row"]
-        if chain and id(chain[-1].cell) not in seen:
+        # rows of the template only: a row of values (or of blanks) under its label; a group
+        # heading printed in a row of its own is not one of the template's rows
+        if chain and id(chain[-1].cell) not in seen and (
+                chain[-1].key == "unknown" or chain[-1].key.startswith(table + ".")):
             seen.add(id(chain[-1].cell))
             leaves.append(chain[-1])
     if not any(lb.key == "unknown" for lb in leaves):

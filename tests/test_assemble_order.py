@@ -76,3 +76,18 @@ def test_a_table_whose_heading_was_not_read_takes_the_section_its_labels_show():
     grid = review_grid(section="三")
     assemble.label_grid(grid, load_default())
     assert grid.section == "三"
+
+
+def test_a_template_row_left_blank_is_still_a_row():
+    """A 2021 report's 3、其他 under （六）其他处理, every cell blank: with no number in the row
+    its label was classified as if it stood nowhere in particular, came out unknown, and the
+    row's seven fields went missing."""
+    rows = [("（六）其他处理", "2、申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
+            ("（六）其他处理", "3、其他")]
+    grid = grid_of(rows)
+    grid.cells = [c for c in grid.cells if not (c.row == 2 and c.col >= 2)]
+    grid.cells += [Cell("", 2, 2), Cell("", 2, 3)]
+    dense, kinds, vcols, labels = assemble.label_grid(grid, load_default())
+    slots = assemble.cells_to_fields(grid, dense, kinds, labels, vcols, [])
+    keys = {s.key for s in slots}
+    assert {"requests.other.other.natural_person", "requests.other.other.total"} <= keys

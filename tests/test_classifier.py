@@ -151,7 +151,7 @@ def test_every_dev_set_label_as_extracted(model):
     gold = labeldata.read_curated(Path(__file__).parent.parent / "training_data" /
                                   "dev_labels.tsv")
     labels = [(x, y) for x, y in gold if y != "none"]
-    assert len(labels) > 100
+    assert len(labels) >= 100   # every distinct label the extractors see in the dev set
     preds = model.predict([x for x, _ in labels])
     wrong = [(x.text, y, p.key) for (x, y), p in zip(labels, preds) if p.key != y]
     assert wrong == []
