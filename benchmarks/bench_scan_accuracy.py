@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/bench_scan_accuracy.py [--n 5] [--seed 3] [--severities 0,1,2,3,4]
         [--work /tmp/gk_scan_accuracy] [--jobs 2] [--threads 1] [--dpi 150] [--tables-only]
+        [--scan-dpi DPI]
 
 For each severity (0 clean export at 200 dpi .. 4 fax-grade, 1-bit at 120 dpi; docs/synth.md)
 it generates ``--n`` reports (``gkreport synth --kinds scan --severity S``; seed 3, reports 0-4:
 the hybrid and the 2021 template fully ruled, a 2019 report with open sides, blanks printed as
 dashes or slashes in two of them; the same reports at every severity),
-extracts and scores them with ``gkreport eval --run`` (the batch machinery), and prints from each
+(``--scan-dpi`` scans every severity at one resolution instead, e.g. 150 for the issue's
+150-200 dpi range, which severity 4's own 120 dpi is under), extracts and scores them with
+``gkreport eval --run`` (the batch machinery), and prints from each
 ``summary.json``:
 
 - field accuracy (correct / truth fields) and the wrong, missing and extra fields;
@@ -35,13 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 GK = [sys.executable, "-m", "extract"]
 
 
-def generate(out: Path, n: int, seed: int, severity: int, fresh: bool) -> None:
+def generate(out: Path, n: int, seed: int, severity: int, fresh: bool,
+             scan_dpi: int | None = None) -> None:
     if fresh and out.exists():
         shutil.rmtree(out)
     if out.exists() and len(list(out.glob("*.truth.json"))) >= n:
         return
+    dpi = ["--scan-dpi", str(scan_dpi)] if scan_dpi else []
     subprocess.run(GK + ["synth", "--n", str(n), "--seed", str(seed), "--kinds", "scan",
-                         "--severity", str(severity), "--out", str(out)],
+                         "--severity", str(severity), "--out", str(out)] + dpi,
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
@@ -71,6 +76,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dpi", type=int, default=150)
     ap.add_argument("--tables-only", action="store_true")
+    ap.add_argument("--scan-dpi", type=int, default=None,
+                    help="scan the generated reports at this resolution instead of each "
+                         "severity's own (gkreport synth --scan-dpi)")
     ap.add_argument("--fresh", action="store_true", help="generate the documents again")
     args = ap.parse_args(argv)
     work = Path(args.work)
@@ -81,16 +89,19 @@ def main(argv=None) -> int:
             f"{'flag wrong':>10} {'flag prec.':>10} {'justified':>9} {'s/doc':>6}")
     rows = []
     for sev in severities:
-        docs = work / f"sev{sev}"
+        name = f"sev{sev}" + (f"_{args.scan_dpi}dpi" if args.scan_dpi else "")
+        docs = work / name
         t = time.perf_counter()
-        generate(docs, args.n, args.seed, sev, args.fresh)
-        summary = evaluate(docs, work / "rep" / f"sev{sev}", args)
+        generate(docs, args.n, args.seed, sev, args.fresh, args.scan_dpi)
+        summary = evaluate(docs, work / "rep" / name, args)
         f, d = summary["overall"], summary["documents"]
         rows.append((sev, f, d))
         print(f"severity {sev}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
 
-    print(f"generated scans: {args.n} reports per severity, seed {args.seed}, read at "
-          f"{args.dpi} dpi{' (tables only)' if args.tables_only else ''}")
+    scanned = f"scanned at {args.scan_dpi} dpi" if args.scan_dpi else \
+        "scanned at each severity's dpi (200, 200, 150, 150, 120)"
+    print(f"generated scans: {args.n} reports per severity, seed {args.seed}, {scanned}, read "
+          f"at {args.dpi} dpi{' (tables only)' if args.tables_only else ''}")
     print(head)
     tot: dict[str, int] = {}
     for sev, f, d in rows:

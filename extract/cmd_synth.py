@@ -16,6 +16,9 @@ def add_arguments(p):
                    help="comma list of pdf,scan,image,html,text (default pdf,html,text)")
     p.add_argument("--severity", type=int, default=None,
                    help="scan degradation 0 (clean) .. 4 (fax-grade); default: drawn per report")
+    p.add_argument("--scan-dpi", type=int, default=None,
+                   help="resolution of scans and page images (default: the severity's, "
+                        "200 for 0-1, 150 for 2-3, 120 for 4)")
     p.add_argument("--template", choices=["2019", "2021", "hybrid"], default=None,
                    help="force one template variant (default: a realistic mix)")
     p.add_argument("--error-rate", type=float, default=0.15,
@@ -34,6 +37,8 @@ def run(args) -> int:
         raise OptionsError("--n and --start must not be negative")
     if args.severity is not None and not 0 <= args.severity <= 4:
         raise OptionsError("--severity must be 0, 1, 2, 3 or 4")
+    if args.scan_dpi is not None and not 50 <= args.scan_dpi <= 600:
+        raise OptionsError("--scan-dpi must be between 50 and 600")
     if not 0 <= args.error_rate <= 1:
         raise OptionsError("--error-rate must be between 0 and 1")
     if args.out.exists() and not args.out.is_dir():
@@ -44,7 +49,7 @@ def run(args) -> int:
 
     paths = write_reports(args.out, args.n, args.seed, kinds, start=args.start,
                           severity=args.severity, variant=args.template,
-                          error_rate=args.error_rate,
+                          error_rate=args.error_rate, scan_dpi=args.scan_dpi,
                           progress=progress if sys.stderr.isatty() else None)
     print(f"gkreport synth: {args.n} reports, {len(paths)} files in {args.out}",
           file=sys.stderr)

@@ -18,6 +18,7 @@ the report's "scan" random source, so a seed gives the same images.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import random
 from dataclasses import dataclass
@@ -135,9 +136,13 @@ def jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("L"))
 
 
-def degraded_pages(rep: SynthReport, pdf: bytes, severity: int | None = None):
-    """The report's pages as scanned: a list of uint8 images, and the degradation used."""
+def degraded_pages(rep: SynthReport, pdf: bytes, severity: int | None = None,
+                   dpi: int | None = None):
+    """The report's pages as scanned: a list of uint8 images, and the degradation used
+    (``dpi`` in place of the severity's resolution when given)."""
     d = SEVERITY[rep.layout.severity if severity is None else severity]
+    if dpi:
+        d = dataclasses.replace(d, dpi=dpi)
     rng = rng_for(rep.seed, rep.index, "scan")
     pages = []
     for img in rasterise(pdf, d.dpi):

@@ -23,8 +23,9 @@ def truth_json(rep: SynthReport, blocks=None) -> str:
     return json.dumps(t, ensure_ascii=False, indent=1) + "\n"
 
 
-def report_files(rep: SynthReport, kinds) -> dict[str, bytes]:
-    """File name -> content for one report and the requested kinds (plus the truth)."""
+def report_files(rep: SynthReport, kinds, scan_dpi: int | None = None) -> dict[str, bytes]:
+    """File name -> content for one report and the requested kinds (plus the truth).
+    ``scan_dpi`` overrides the resolution of the report's scan severity."""
     from .synth_render import render_pdf
     blocks = document_blocks(rep)
     files: dict[str, bytes] = {f"{rep.name}.truth.json": truth_json(rep, blocks).encode()}
@@ -35,7 +36,7 @@ def report_files(rep: SynthReport, kinds) -> dict[str, bytes]:
         files[f"{rep.name}.pdf"] = pdf
     if "scan" in kinds or "image" in kinds:
         from .synth_scan import degraded_pages, page_images, scan_pdf
-        pages, d = degraded_pages(rep, pdf)
+        pages, d = degraded_pages(rep, pdf, dpi=scan_dpi)
         if "scan" in kinds:
             files[f"{rep.name}.scan.pdf"] = scan_pdf(pages, d)
         if "image" in kinds:
@@ -53,13 +54,14 @@ def report_files(rep: SynthReport, kinds) -> dict[str, bytes]:
 
 def write_reports(out: Path, n: int, seed: int, kinds=KINDS, *, start: int = 0,
                   severity: int | None = None, variant: str | None = None,
-                  error_rate: float = 0.15, progress=None) -> list[Path]:
+                  error_rate: float = 0.15, scan_dpi: int | None = None,
+                  progress=None) -> list[Path]:
     """Generate reports ``start .. start+n-1`` of run ``seed`` into ``out``; the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for i in range(start, start + n):
         rep = make_report(seed, i, variant=variant, error_rate=error_rate, severity=severity)
-        for name, data in report_files(rep, kinds).items():
+        for name, data in report_files(rep, kinds, scan_dpi).items():
             p = out / name
             p.write_bytes(data)
             written.append(p)

@@ -321,3 +321,18 @@ def test_draw_layout_honours_forced_severity():
     assert draw_layout(rng_for(1, 2, "layout"), 3).severity == 3
     with pytest.raises(ValueError):
         make_report(1, 1, severity=7)
+
+
+def test_scan_dpi_overrides_the_severitys_resolution(tmp_path):
+    from extract.synth_render import render_pdf
+    from extract.synth_scan import SEVERITY, degraded_pages
+    rep = make_report(3, 1, severity=4)
+    pdf = render_pdf(rep)
+    own, d = degraded_pages(rep, pdf)
+    at150, d150 = degraded_pages(rep, pdf, dpi=150)
+    assert d.dpi == SEVERITY[4].dpi == 120 and d150.dpi == 150
+    assert d150.binarise and d150.speckle == d.speckle      # still fax-grade
+    assert abs(at150[0].shape[0] / own[0].shape[0] - 150 / 120) < 0.01
+    assert main(["synth", "--n", "1", "--out", str(tmp_path), "--severity", "4",
+                 "--kinds", "scan", "--scan-dpi", "150"]) == 0
+    assert main(["synth", "--n", "1", "--out", str(tmp_path), "--scan-dpi", "9"]) == 2
