@@ -385,3 +385,16 @@ def test_specks_in_a_cell_are_dropped_and_a_decimal_point_is_kept():
     assert len(lines) == 1
     x0, _, x1, _ = lines[0]
     assert 110 <= x0 and x1 <= 260
+
+
+def test_a_number_too_short_for_its_ink_is_doubted():
+    """A fax-grade "42" (its 4 a blot) was read "2" at 0.99, in section 二 where no rule checks
+    it. Its ink (18 × 13 px) is two digits wide; readings of the right length pass, decimals
+    and a narrow "1" included (boxes measured on generated and dev-set scans)."""
+    box42 = (970, 1314, 988, 1327)
+    assert scan.too_short_for_ink("2", box42)
+    assert not scan.too_short_for_ink("42", box42)
+    assert not scan.too_short_for_ink("295.4711", (0, 0, 88, 15))      # 5.87 heights wide
+    assert not scan.too_short_for_ink("1", (0, 0, 3, 13))
+    assert not scan.too_short_for_ink("0", (0, 0, 11, 13))
+    assert not scan.too_short_for_ink("—", (0, 0, 40, 4))               # marks are not numbers
