@@ -49,6 +49,7 @@ PIECE_GAP = 2.5     # a gap this many line heights wide splits a prose line into
 TALL_BAND = 2.6     # a band of prose rows taller than this many text heights holds several lines
 MIN_IMAGE_SHARE = 0.05   # an image this share of a text page may be a pasted table: OCR'd
 STROKE_READINGS = set("0123456789一二三E|lI-—_/Vv\\ノ丿")   # what a lone "/" or "—" gets read as
+ZERO_LOOKALIKES = re.compile("[Oo〇]")
 DIGIT_WIDTH = 0.75       # widest digit, in text-line heights (too_short_for_ink)
 WIDTH_DOUBT = 0.5        # the confidence left to a reading too short for its ink
 MARK_CONFIDENCE = 0.95   # a blank's mark ("/", "—") found by its shape (stroke_mark)
@@ -302,6 +303,12 @@ def _cell(gc: tablegrid.GridCell, readings: list[Reading], page: raster.Prepared
     text = "".join(r.text.strip() for r in readings)
     conf = min(r.score for r in readings)
     alts = readings[0].alternatives if len(readings) == 1 else ()
+    zeros = ZERO_LOOKALIKES.sub("0", text)
+    if zeros != text and zeros.isdigit():
+        # a cell of digits and round letters ("O", "1O"): the letters are zeros; no label of
+        # the template holds a Latin O
+        alts = ((text, round(float(conf), 4)),) + tuple(alts)
+        text = zeros
     return Cell(text, gc.row, gc.col, gc.rowspan, gc.colspan, page=page.number, bbox=bbox,
                 confidence=round(float(conf), 4), engine="rapidocr", alternatives=alts)
 

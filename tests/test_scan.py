@@ -398,3 +398,16 @@ def test_a_number_too_short_for_its_ink_is_doubted():
     assert not scan.too_short_for_ink("1", (0, 0, 3, 13))
     assert not scan.too_short_for_ink("0", (0, 0, 11, 13))
     assert not scan.too_short_for_ink("—", (0, 0, 40, 4))               # marks are not numbers
+
+
+def test_round_letters_read_in_a_cell_of_digits_are_zeros():
+    """A row of section 四's zeros on a clean generated scan came back "O", and the row's 13
+    values went missing (a Latin letter is text, not a number)."""
+    from types import SimpleNamespace
+    from extract.ocr import Reading
+    page = SimpleNamespace(number=4, to_original_box=lambda box: box)
+    gc = tablegrid.GridCell(3, 1, 1, 1, (0, 0, 40, 20))
+    cell = scan._cell(gc, [Reading("O", 0.9656, (("0", 0.0204),))], page, "pt")
+    assert cell.text == "0" and cell.alternatives[0] == ("O", 0.9656)
+    assert scan._cell(gc, [Reading("1O", 0.93, ())], page, "pt").text == "10"
+    assert scan._cell(gc, [Reading("本年O", 0.93, ())], page, "pt").text == "本年O"
