@@ -398,6 +398,12 @@ def test_a_number_too_short_for_its_ink_is_doubted():
     assert not scan.too_short_for_ink("1", (0, 0, 3, 13))
     assert not scan.too_short_for_ink("0", (0, 0, 11, 13))
     assert not scan.too_short_for_ink("—", (0, 0, 40, 4))               # marks are not numbers
+    assert scan.too_short_for_ink("5", (1001, 1159, 1017, 1173))        # a blotted 25
+    # the page's own digit width: a font with wide digits lets a wide single digit pass
+    wide = [("0", 0.99, (0, 0, 12, 13))] * 6
+    assert scan.digit_width(wide) > 0.9
+    assert not scan.too_short_for_ink("5", (1001, 1159, 1017, 1173), scan.digit_width(wide))
+    assert scan.digit_width(wide[:3]) == scan.DIGIT_WIDTH
 
 
 def test_round_letters_read_in_a_cell_of_digits_are_zeros():
