@@ -435,60 +435,96 @@ CONFLICT = "conflict"
 
 
 def resolve_by_order(grid: Grid, dense, kinds, vcols, labels: dict[int, Labelled]) -> None:
-    """Row labels the classifier was unsure of, settled where the template's row order agrees.
+    """Labels the classifier was unsure of, settled where the template's order agrees.
 
-    A poor scan garbles a label ("7、馬于行政抗注案") so that the classifier's best guess falls
-    under its threshold. The template prints its rows in a fixed order: when the rows labelled
-    with certainty above and below such a row leave exactly one template row for its place, and
-    that row is the classifier's best guess, the two agree and the guess is taken (its
-    probability stays what the classifier gave, so a weak label is still flagged). A guess the
-    position does not confirm stays unknown.
+    A poor scan garbles a label ("7、馬于行政抗注案", "批食套益姐织") so that the classifier's best
+    guess falls under its threshold. The template prints its rows, and section 三 its columns,
+    in a fixed order: when the labels read with certainty before and after such a label leave
+    exactly one template row (column) for its place, and that is the classifier's best guess,
+    the two agree and the guess is taken (its probability stays what the classifier gave, so a
+    weak label is still flagged). A guess the position does not confirm stays unknown.
     """
     table = spec.TABLE_OF_SECTION.get(grid.section or "")
-    if table not in ("requests", "proactive"):
-        return
-    leaves: list[Labelled] = []   # the row label of each data row, top to bottom
-    seen: set[int] = set()
-    for row in dense:
-        chain = [labels.get(id(c)) for k, c in enumerate(row)
-                 if k not in vcols and c is not None and kinds[id(c)] == "text"]
-        chain = [x for x in chain if x is not None and x.kind == "row"]
-        # rows of the template only: a row of values (or of blanks) under its label; a group
-        # heading printed in a row of its own is not one of the template's rows
-        if chain and id(chain[-1].cell) not in seen and (
-                chain[-1].key == "unknown" or chain[-1].key.startswith(table + ".")):
-            seen.add(id(chain[-1].cell))
-            leaves.append(chain[-1])
+    if table in ("requests", "proactive"):
+        leaves: list[Labelled] = []   # the row label of each data row, top to bottom
+        seen: set[int] = set()
+        for row in dense:
+            chain = [labels.get(id(c)) for k, c in enumerate(row)
+                     if k not in vcols and c is not None and kinds[id(c)] == "text"]
+            chain = [x for x in chain if x is not None and x.kind == "row"]
+            # rows of the template only: a row of values (or of blanks) under its label; a
+            # group heading printed in a row of its own is not one of the template's rows
+            if chain and id(chain[-1].cell) not in seen and (
+                    chain[-1].key == "unknown" or chain[-1].key.startswith(table + ".")):
+                seen.add(id(chain[-1].cell))
+                leaves.append(chain[-1])
+        settle_in_order(leaves, template_orders(table), table + ".")
+    if table == "requests":
+        settle_in_order(column_leaves(dense, kinds, vcols, labels), request_column_orders(),
+                        "col.")
+
+
+def request_column_orders() -> list[tuple[str, ...]]:
+    """Section 三's columns in printed order, without and with a 法人或其他组织 subtotal."""
+    cols = [f"col.{c}" for c in spec.REQUEST_COLUMNS]
+    return [tuple(cols), tuple(cols[:1] + ["col.org_subtotal"] + cols[1:]),
+            tuple(cols[:-1] + ["col.org_subtotal"] + cols[-1:])]
+
+
+def column_leaves(dense, kinds, vcols, labels) -> list[Labelled]:
+    """The deepest column header over each value column, left to right (one per header cell):
+    the lowest single-column header cell above the first row of values."""
+    first = next((r for r, row in enumerate(dense)
+                  if any(c is not None and k in vcols and kinds[id(c)] == "numeric"
+                         for k, c in enumerate(row))), None)
+    if first is None:
+        return []
+    out: list[Labelled] = []
+    for k in sorted(vcols):
+        for r in range(first - 1, -1, -1):
+            c = dense[r][k] if k < len(dense[r]) else None
+            lb = labels.get(id(c)) if c is not None else None
+            if lb is not None and c.colspan == 1 and lb.kind == "column":
+                if lb.key == "unknown" or lb.is_col:
+                    if not out or out[-1] is not lb:
+                        out.append(lb)
+                break
+    return out
+
+
+def settle_in_order(leaves: list[Labelled], template: list[tuple[str, ...]], prefix: str) -> None:
+    """Take the best guess of each unknown label in ``leaves`` (in printed order) where every
+    order of ``template`` that fits the certain labels leaves exactly that key for its place."""
     if not any(lb.key == "unknown" for lb in leaves):
         return
-    known = [lb.key if lb.key.startswith(table + ".") else None for lb in leaves]
+    known = [lb.key if lb.key.startswith(prefix) else None for lb in leaves]
 
     def fits(order):
         idx = [order.index(k) for k in known if k is not None and k in order]
         return len(idx) == sum(k is not None for k in known) and idx == sorted(set(idx))
 
-    orders = [o for o in template_orders(table) if fits(o)]
+    orders = [o for o in template if fits(o)]
     if not orders:
         return
 
     def place(order, i):
-        """The template row that the certain rows around leaf ``i`` leave for it, or None."""
+        """The template key that the certain labels around leaf ``i`` leave for it, or None."""
         places = set()
-        for step in (-1, 1):   # the nearest certain row each way, and how far it is
+        for step in (-1, 1):   # the nearest certain label each way, and how far it is
             j = i + step
             while 0 <= j < len(leaves) and known[j] is None:
                 j += step
             if 0 <= j < len(leaves):
                 places.add(order.index(known[j]) - step * abs(j - i))
         if len(places) > 1:
-            return CONFLICT   # this order has another number of rows between them
+            return CONFLICT   # this order has another number of keys between them
         t = places.pop() if places else -1
         return order[t] if 0 <= t < len(order) else None
 
     for i, lb in enumerate(leaves):
-        if lb.key != "unknown" or not lb.pred.best.startswith(table + "."):
+        if lb.key != "unknown" or not lb.pred.best.startswith(prefix):
             continue
-        # every template order that fits the certain rows must leave the same row here
+        # every template order that fits the certain labels must leave the same key here
         found = {place(order, i) for order in orders} - {CONFLICT}
         key = found.pop() if len(found) == 1 else None
         if key is not None and key == lb.pred.best and key not in known:

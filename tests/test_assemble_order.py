@@ -91,3 +91,28 @@ def test_a_template_row_left_blank_is_still_a_row():
     slots = assemble.cells_to_fields(grid, dense, kinds, labels, vcols, [])
     keys = {s.key for s in slots}
     assert {"requests.other.other.natural_person", "requests.other.other.total"} <= keys
+
+
+def requests_grid(org_header: str, headers: list[str]) -> Grid:
+    cells = [Cell("自然人", 0, 1, rowspan=2), Cell(org_header, 0, 2, colspan=5),
+             Cell("总计", 0, 7, rowspan=2)]
+    cells += [Cell(t, 1, 2 + k) for k, t in enumerate(headers)]
+    cells += [Cell("一、本年新收政府信息公开申请数量", 2, 0)]
+    cells += [Cell(str(k), 2, k) for k in range(1, 8)]
+    return Grid(cells, section="三", source_kind="pdf-scan")
+
+
+def test_a_garbled_column_header_in_its_place_is_taken():
+    """A fax-grade 社会公益组织 read "批食套益姐织" under a garbled 法人或其他组织: the classifier's
+    best guess is right but unsure, and the column's 26 values went missing."""
+    heads = ["商业企业", "科研机构", "批食套益姐织", "法律服务机构", "其他"]
+    grid = requests_grid("海人盛其蛇維织", heads)
+    dense, kinds, vcols, labels = assemble.label_grid(grid, load_default())
+    keys = {s.key for s in assemble.cells_to_fields(grid, dense, kinds, labels, vcols, [])}
+    assert "requests.new.nonprofit" in keys and len(keys) == 7
+    # out of its place (where 法律服务机构 stands), the same reading stays unknown
+    swapped = ["商业企业", "科研机构", "社会公益组织", "批食套益姐织", "其他"]
+    grid = requests_grid("海人盛其蛇維织", swapped)
+    dense, kinds, vcols, labels = assemble.label_grid(grid, load_default())
+    keys = {s.key for s in assemble.cells_to_fields(grid, dense, kinds, labels, vcols, [])}
+    assert "requests.new.legal_services" not in keys
