@@ -203,6 +203,13 @@ class RapidOcrEngine:
             return []
         if self.pack_width:
             return self._recognize_packed(crops)
+        return self.recognize_alone(crops)
+
+    def recognize_alone(self, crops: list[np.ndarray]) -> list[Reading]:
+        """Read each crop on its own line (padded as ``_widen`` does), batched by width: the
+        second look at a crop that the packed reading left empty."""
+        if not crops:
+            return []
         imgs = [_widen(_to_bgr(c)) for c in crops]
         ratios = np.array([im.shape[1] / max(1, im.shape[0]) for im in imgs])
         order = np.argsort(ratios)

@@ -222,7 +222,10 @@ def orientation_candidates(ink: np.ndarray) -> tuple[int, int]:
     f = max(1.0, max(h, w) / 1200)
     small = cv2.resize(ink, (int(w / f), int(h / f)), interpolation=cv2.INTER_AREA)
     _, small = cv2.threshold(small, 100, 255, cv2.THRESH_BINARY)
-    text = remove_rulings(small)
+    # rulings broken by a poor scan leave stubs shorter than a 25th of the page, which closing
+    # joins along their own direction: take out every straight line of two glyphs' length
+    from .tablegrid import text_height
+    text = remove_rulings(small, max(8, int(2 * text_height(small))))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
     sizes = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     # specks (a fax-grade scan's noise) would be joined in either direction alike: drop them

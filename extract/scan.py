@@ -50,6 +50,7 @@ TALL_BAND = 2.6     # a band of prose rows taller than this many text heights ho
 MIN_IMAGE_SHARE = 0.05   # an image this share of a text page may be a pasted table: OCR'd
 STROKE_READINGS = set("0123456789一二三E|lI-—_/Vv\\ノ丿")   # what a lone "/" or "—" gets read as
 ZERO_LOOKALIKES = re.compile("[Oo〇]")
+SECOND_LOOK_CONFIDENCE = 0.85   # at most, for a reading the packed pass left empty
 DIGIT_WIDTH = 0.7        # a digit's width in text-line heights, when a page shows too few
 WIDTH_DOUBT = 0.5        # the confidence left to a reading too short for its ink
 MARK_CONFIDENCE = 0.95   # a blank's mark ("/", "—") found by its shape (stroke_mark)
@@ -176,6 +177,16 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
         crops.append(line_crop(page.image, box, lh))
     t2 = time.perf_counter()
     readings = engine.recognize(crops) if crops else []
+    # a cell with ink that the packed reading left empty (a lone fax-grade "1" among its
+    # neighbours): read once more on a line of its own. The two readings disagree, so the
+    # second is doubted (below the flag threshold) until the arithmetic confirms it
+    empty = [i for i in range(prose_start) if not readings[i].text.strip()]
+    alone = getattr(engine, "recognize_alone", None)
+    if empty and alone is not None:
+        for i, r in zip(empty, alone([crops[i] for i in empty])):
+            if r.text.strip():
+                readings[i] = Reading(r.text, min(r.score, SECOND_LOOK_CONFIDENCE),
+                                      r.alternatives)
     t3 = time.perf_counter()
 
     # a lone stroke printed for a blank ("/", "—"), which the recogniser doubts: by its shape.

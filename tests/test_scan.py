@@ -417,3 +417,18 @@ def test_round_letters_read_in_a_cell_of_digits_are_zeros():
     assert cell.text == "0" and cell.alternatives[0] == ("O", 0.9656)
     assert scan._cell(gc, [Reading("1O", 0.93, ())], page, "pt").text == "10"
     assert scan._cell(gc, [Reading("本年O", 0.93, ())], page, "pt").text == "本年O"
+
+
+@pytest.mark.parametrize("turn", [0, 90])
+def test_a_fax_grade_table_page_keeps_its_line_direction(turn):
+    """Page 2 of this generated report, fax-grade at 150 dpi: stubs of its broken rulings,
+    joined by the closing that compares the two line directions, made the page look sideways,
+    and its section 三 was read turned by 90°."""
+    from extract.synth import make_report
+    from extract.synth_render import render_pdf
+    from extract.synth_scan import degraded_pages
+
+    rep = make_report(11, 3, severity=4)
+    pages, _ = degraded_pages(rep, render_pdf(rep), dpi=150)
+    ink = raster.ink_mask(raster.flatten_lighting(raster.rotate_quadrant(pages[1], turn)))
+    assert raster.orientation_candidates(ink) == ((0, 180) if turn == 0 else (90, 270))
