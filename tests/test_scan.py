@@ -432,3 +432,19 @@ def test_a_fax_grade_table_page_keeps_its_line_direction(turn):
     pages, _ = degraded_pages(rep, render_pdf(rep), dpi=150)
     ink = raster.ink_mask(raster.flatten_lighting(raster.rotate_quadrant(pages[1], turn)))
     assert raster.orientation_candidates(ink) == ((0, 180) if turn == 0 else (90, 270))
+
+
+@pytest.mark.parametrize("turn", [0, 90])
+def test_a_fax_grade_page_whose_short_ruling_removal_misleads_keeps_its_direction(turn):
+    """Page 2 of this one, fax-grade at its own 120 dpi: taking out rulings of two glyphs'
+    length took glyph strokes too, and that vote alone turned the page by 90°. Three votes."""
+    from extract.synth import make_report
+    from extract.synth_render import render_pdf
+    from extract.synth_scan import degraded_pages
+
+    rep = make_report(11, 6, severity=4)
+    pages, _ = degraded_pages(rep, render_pdf(rep))
+    ink = raster.ink_mask(raster.flatten_lighting(raster.rotate_quadrant(pages[1], turn)))
+    votes = raster.line_direction_votes(ink)
+    assert len(set(votes)) == 2                      # the votes differ on this page
+    assert raster.orientation_candidates(ink) == ((0, 180) if turn == 0 else (90, 270))
