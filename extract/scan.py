@@ -181,6 +181,7 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
     # neighbours): read once more on a line of its own. The two readings disagree, so the
     # second is doubted (below the flag threshold) until the arithmetic confirms it
     empty = [i for i in range(prose_start) if not readings[i].text.strip()]
+    second_look = set(empty)   # whatever they read as, the mark test below looks at their shape
     alone = getattr(engine, "recognize_alone", None)
     if empty and alone is not None:
         for i, r in zip(empty, alone([crops[i] for i in empty])):
@@ -193,7 +194,8 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
     # The shape test is strict (one thin straight stroke, leaning as the mark does: no digit
     # passes it), so a mark it finds is as sure as a clear reading: MARK_CONFIDENCE
     for i, r in enumerate(readings):
-        if len(r.text) <= 2 and r.score < 0.95 and all(ch in STROKE_READINGS for ch in r.text):
+        if i in second_look or (len(r.text) <= 2 and r.score < 0.95 and all(
+                ch in STROKE_READINGS for ch in r.text)):
             mark = stroke_mark(crops[i])
             if mark:
                 alts = r.alternatives if mark == r.text else ((r.text, r.score),) + r.alternatives
