@@ -404,8 +404,11 @@ def label_grid(grid: Grid, model):
         # no heading was read above it: its own labels, read with no section in mind, overrule
         # the section in force when they point to another (a garbled 四、… heading)
         assumed, grid.section = grid.section, None
-        own = infer_section(classify_cells(grid, dense, kinds, vcols, model))
-        grid.section = own if own and own != assumed else assumed
+        try:
+            own = infer_section(classify_cells(grid, dense, kinds, vcols, model))
+        finally:
+            grid.section = assumed
+        grid.section = own or assumed
     labels = classify_cells(grid, dense, kinds, vcols, model)
     if grid.section is None:
         grid.section = infer_section(labels)

@@ -82,6 +82,8 @@ class OcrEngine(Protocol):
 
     def upside_down(self, crops: list[np.ndarray]) -> float: ...
 
+    def recognize_alone(self, crops: list[np.ndarray]) -> list[Reading]: ...
+
     def read_page(self, image: np.ndarray) -> list[TextLine]: ...
 
 
@@ -96,6 +98,8 @@ class NullEngine:
     def recognize(self, crops):
         self.calls += len(crops)
         return [Reading("", 0.0) for _ in crops]
+
+    recognize_alone = recognize
 
     def detect(self, image):
         return []

@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import InputFileError, LimitExceededError
 from .options import Options
+from .tablegrid import text_height
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +231,10 @@ def line_direction_votes(ink: np.ndarray) -> list[bool]:
     f = max(1.0, max(h, w) / 1200)
     small = cv2.resize(ink, (int(w / f), int(h / f)), interpolation=cv2.INTER_AREA)
     _, small = cv2.threshold(small, 100, 255, cv2.THRESH_BINARY)
-    from .tablegrid import text_height
     th = text_height(small)
+    short = remove_rulings(small, max(8, int(2 * th)))
     votes = []
-    for n in (None, max(8, int(2 * th))):
-        text = remove_rulings(small, n)
+    for text in (remove_rulings(small), short):
         count, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
         sizes = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
         # specks (a fax-grade scan's noise) would be joined in either direction alike
@@ -247,21 +247,22 @@ def line_direction_votes(ink: np.ndarray) -> list[bool]:
             continue
         k = max(2, int(np.percentile(sizes, 75) * 0.6))
         votes.append(_components_after(text, (k, 1)) <= _components_after(text, (1, k)))
-    text = cv2.morphologyEx(remove_rulings(small, max(8, int(2 * th))), cv2.MORPH_OPEN,
-                            np.ones((2, 2), np.uint8))
+    if votes[0] == votes[1]:
+        return votes + [votes[0]]   # the third cannot change the majority
+    text = cv2.morphologyEx(short, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     k = max(2, int(0.4 * th))
-    along, across = [], []
-    for kernel, runs in (((k, 1), along), ((1, k), across)):
-        closed = cv2.morphologyEx(text, cv2.MORPH_CLOSE,
-                                  cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
-        _, _, st, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-        long_side, short_side = (st[1:, 2], st[1:, 3]) if kernel[1] == 1 else (st[1:, 3],
-                                                                               st[1:, 2])
-        good = (long_side >= 2.5 * short_side) & (short_side >= 0.5 * th) \
-            & (short_side <= 1.6 * th)
-        runs.append(int(long_side[good].sum()))
-    votes.append(along[0] >= across[0])
-    return votes
+    return votes + [_run_length(text, (k, 1), th) >= _run_length(text, (1, k), th)]
+
+
+def _run_length(text: np.ndarray, kernel: tuple[int, int], th: float) -> int:
+    """The total length of the runs one glyph thick (and at least 2.5 glyphs long) that closing
+    with ``kernel`` makes along its direction."""
+    closed = cv2.morphologyEx(text, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+    _, _, st, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    along, across = (st[1:, 2], st[1:, 3]) if kernel[1] == 1 else (st[1:, 3], st[1:, 2])
+    good = (along >= 2.5 * across) & (across >= 0.5 * th) & (across <= 1.6 * th)
+    return int(along[good].sum())
 
 
 def _components_after(text: np.ndarray, kernel: tuple[int, int]) -> int:
@@ -308,7 +309,6 @@ def sample_line_crops(grey: np.ndarray, ink: np.ndarray, n: int = 8) -> list[np.
     candidates. A stub of a broken ruling, a lone digit or a speck tells the classifier nothing
     about up and down, and a page of such pieces (a table of zeros) would be decided by chance.
     """
-    from .tablegrid import text_height
     th = text_height(ink)
     # broken rulings of a poor scan leave pieces shorter than a 25th of the page: take out
     # every straight line of two glyphs' length, which no glyph stroke reaches

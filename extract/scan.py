@@ -36,6 +36,7 @@ import numpy as np
 from . import raster, tablegrid
 from .errors import InputFileError, LimitExceededError, NotAReportError
 from .model import Cell, Document, Grid, Issue
+from .numbers import looks_numeric
 from .ocr import Reading, get_engine, quad_box
 from .options import Options
 from .pdf_text import checked_page_count
@@ -182,9 +183,8 @@ def read_page(page: raster.PreparedPage, engine, options: Options, unit: str) ->
     # second is doubted (below the flag threshold) until the arithmetic confirms it
     empty = [i for i in range(prose_start) if not readings[i].text.strip()]
     second_look = set(empty)   # whatever they read as, the mark test below looks at their shape
-    alone = getattr(engine, "recognize_alone", None)
-    if empty and alone is not None:
-        for i, r in zip(empty, alone([crops[i] for i in empty])):
+    if empty and getattr(engine, "pack_width", None):   # (unpacked, it was read alone already)
+        for i, r in zip(empty, engine.recognize_alone([crops[i] for i in empty])):
             if r.text.strip():
                 readings[i] = Reading(r.text, min(r.score, SECOND_LOOK_CONFIDENCE),
                                       r.alternatives)
@@ -339,7 +339,7 @@ def _cell(gc: tablegrid.GridCell, readings: list[Reading], page: raster.Prepared
     conf = min(r.score for r in readings)
     alts = readings[0].alternatives if len(readings) == 1 else ()
     zeros = ZERO_LOOKALIKES.sub("0", text)
-    if zeros != text and zeros.isdigit():
+    if zeros != text and looks_numeric(zeros):
         # a cell of digits and round letters ("O", "1O"): the letters are zeros; no label of
         # the template holds a Latin O
         alts = ((text, round(float(conf), 4)),) + tuple(alts)

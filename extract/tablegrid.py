@@ -480,28 +480,31 @@ def cell_lines(text_ink: np.ndarray, box, th: float,
 
 
 def drop_specks(sub: np.ndarray, th: float) -> np.ndarray:
-    """The ink of a cell without specks: dots under a quarter of a glyph that lie more than half
-    a glyph from any larger ink (dirt of a poor scan or fax; a decimal point sits between its
-    digits and stays). A speck left in would stretch the cell's text line across the cell, and
-    the recogniser, reading dirt, drops or invents digits."""
+    """The ink of a cell without specks: dots under a quarter of a glyph whose ink, joined across
+    half a glyph along the line and a quarter across it, stays under half a glyph (dirt of a
+    poor scan or fax). A decimal point sits by its digits, and the pieces of a glyph broken up
+    by a fax lie together: they stay. A speck left in would stretch the cell's text line across
+    the cell, and the recogniser, reading dirt, drops or invents digits."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
     if n <= 1:
         return sub
-    size = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    small = size < max(2, 0.25 * th)
+    small = np.zeros(n, bool)
+    small[1:] = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) \
+        < max(2, 0.25 * th)
     if not small.any():
         return sub
-    big = np.isin(labels, np.nonzero(~small)[0] + 1)
-    if big.any():
-        r = max(1, int(0.5 * th))
-        near = cv2.dilate(big.astype(np.uint8), np.ones((r, 2 * r + 1), np.uint8)) > 0
-    else:
-        near = np.zeros(sub.shape, bool)
+    r = max(1, int(0.5 * th))
+    joined = cv2.dilate(sub, np.ones((r, 2 * r + 1), np.uint8))
+    m, clusters, cstats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    # a cluster's ink extent: the dilated box less the reach on each side
+    extent = np.maximum(cstats[:, cv2.CC_STAT_WIDTH] - 2 * r, cstats[:, cv2.CC_STAT_HEIGHT] - r)
+    lone = extent < 0.5 * th
+    lone[0] = False
+    drop = small[labels] & lone[clusters]
+    if not drop.any():
+        return sub
     out = sub.copy()
-    for i in np.nonzero(small)[0] + 1:
-        x, y, w, h = stats[i, :4]
-        if not near[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i].any():
-            out[labels == i] = 0
+    out[drop] = 0
     return out
 
 

@@ -854,9 +854,17 @@ def rows_to_grid(rows: list[Row], section: str, text: str, glued: bool, model=No
         stated = evidence({k for rr in run_rows for k in rr.keys if k})
         narrowed, said = digitruns.apply_evidence(run_rows, alive, stated)
         if said:
+            before = [(rr.candidates, a) for rr, a in zip(run_rows, alive)]
             for ri, keep in enumerate(narrowed):
                 run_rows[ri].candidates = [run_rows[ri].candidates[i] for i in keep]
-            alive, _ = digitruns.solve_rows(run_rows, {})
+            alive, narrowed_relaxed = digitruns.solve_rows(run_rows, {})
+            if narrowed_relaxed and not relaxed:
+                # rows narrowed one by one that no longer fit the rules together: the prose
+                # figures are not used
+                for rr, (cands, a) in zip(run_rows, before):
+                    rr.candidates = cands
+                alive = [a for _, a in before]
+                said = {}
 
     # build the cells
     b: list[_B] = []
