@@ -97,7 +97,7 @@ NUMBERING_TAIL = re.compile(r"(\d{1,2})[.．、]$")
 @lru_cache(maxsize=1)
 def _marks_in_labels() -> re.Pattern | None:
     """The template's labels that print a blank mark themselves (本年增/减)."""
-    words = [w for w in lexicon() if any(ch in w for ch in "/／—–-")]
+    words = [w for w in lexicon() if any(ch in w for ch in digitruns.NULL_CHARS)]
     if not words:
         return None
     alts = ["".join("[/／]" if ch == "/" else re.escape(ch) for ch in w) for w in words]
@@ -112,7 +112,7 @@ def line_to_tokens(line: str, base: int) -> list[Tok]:
     i = 0
     masked = line
     pat = _marks_in_labels()
-    if pat is not None and any(ch in line for ch in "/／—–-"):
+    if pat is not None and any(ch in line for ch in digitruns.NULL_CHARS):
         masked = pat.sub(lambda m: "字" * len(m.group(0)), line)
     for m in RUN_RE.finditer(masked):
         s, e = m.start(), m.end()
