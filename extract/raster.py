@@ -346,16 +346,18 @@ def prepare_page(grey: np.ndarray, number: int, scale: float,
     base = rotate_quadrant(flat, orientation)
     skew = skew_angle(rotate_quadrant(ink, orientation))
     image, m_skew = _rotate_small(base, skew)
+    image_ink = ink_mask(image)
     if upside_down is not None:
-        crops = sample_line_crops(image, ink_mask(image))
+        crops = sample_line_crops(image, image_ink)
         if crops and upside_down(crops) > 0.5:
             orientation = flipped
             base = rotate_quadrant(flat, orientation)
             skew = skew_angle(rotate_quadrant(ink, orientation))
             image, m_skew = _rotate_small(base, skew)
+            image_ink = ink_mask(image)
     m_quad = _quadrant_matrix(orientation, w0, h0)
     m = _compose(m_skew, m_quad)
-    return PreparedPage(number=number, image=image, ink=ink_mask(image), matrix=m,
+    return PreparedPage(number=number, image=image, ink=image_ink, matrix=m,
                         orientation=orientation, skew=skew, scale=scale, original_size=(w0, h0))
 
 
